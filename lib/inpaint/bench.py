@@ -1,0 +1,49 @@
+"""Training-step benchmark: the project's step (channels_last + bf16 autocast, as configured)
+against a plain float32 reference step of the same model, in the same run, as images/s and ratio."""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import torch
+
+from .config import TrainConfig
+from .models import sample_z
+from .train import build_models, d_step, g_step, make_optimizers, pick_device
+
+
+def images_per_second(config: TrainConfig, steps: int = 20, warmup: int = 3) -> float:
+    """Joint D+G training steps on random images shaped like real ones; returns images/s."""
+    device = pick_device()
+    torch.manual_seed(config.seed)
+    generator, discriminator = build_models(config, device)
+    opt_g, opt_d = make_optimizers(config, generator, discriminator)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    real = (torch.rand(config.batch_size, 3, 64, 64) * 2 - 1).to(device, memory_format=memory_format)
+    z = sample_z(config.batch_size, device=device)
+    for i in range(warmup + steps):
+        if i == warmup:
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+        d_step(generator, discriminator, opt_d, real, z, config, device)
+        g_step(generator, discriminator, opt_g, z, config, device)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * config.batch_size / (time.perf_counter() - start)
+
+
+def compare(config: TrainConfig, steps: int = 20, rounds: int = 2) -> dict:
+    """The configured step against float32 + contiguous memory, interleaved `rounds` times so
+    that both see the same machine load; the best round of each is kept."""
+    reference = replace(config, precision="fp32", channels_last=False)
+    ours, ref = [], []
+    for _ in range(rounds):
+        ref.append(images_per_second(reference, steps))
+        ours.append(images_per_second(config, steps))
+    return {"device": str(pick_device()), "width": config.width, "batch_size": config.batch_size,
+            "threads": torch.get_num_threads(),
+            "project_step": f"{config.precision}, channels_last={config.channels_last}",
+            "project_images_per_s": round(max(ours), 1),
+            "fp32_images_per_s": round(max(ref), 1),
+            "speedup": round(max(ours) / max(ref), 2)}

@@ -1,0 +1,84 @@
+"""Command line: `python -m inpaint train|bench|data|complete ...` (see `--help` of each)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import typing
+from dataclasses import fields
+
+from .config import PROFILES, TrainConfig, train_config
+
+
+def add_train_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field (--batch-size, --epochs, ...), default: the profile's value."""
+    hints = typing.get_type_hints(TrainConfig)
+    for field in fields(TrainConfig):
+        kind = hints[field.name]
+        flag = "--" + field.name.replace("_", "-")
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+        else:
+            base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+            parser.add_argument(flag, type=base, default=None,
+                                help=f"overrides the profile's {field.name}")
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    return {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m inpaint", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a DCGAN, checkpointing every few epochs")
+    train.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    train.add_argument("--out", required=True, help="run directory (checkpoints, log, samples)")
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--data", default=None, help="explicit archive or image folder")
+    add_train_flags(train)
+
+    bench = commands.add_parser("bench", help="training step against a float32 reference")
+    bench.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    bench.add_argument("--steps", type=int, default=20)
+    add_train_flags(bench)
+
+    data = commands.add_parser("data", help="locate, verify, decode and cache a dataset split")
+    data.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    data.add_argument("--data", default=None, help="explicit archive or image folder")
+    add_train_flags(data)
+
+    from .complete import add_complete_parser
+    add_complete_parser(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        from .train import train
+        config = train_config(args.profile, **overrides(args))
+        print(f"training profile {args.profile}: {config}")
+        out = train(config, args.out, resume=args.resume, source=args.data)
+        print(f"checkpoints, log and samples in {out}")
+    elif args.command == "bench":
+        from .bench import compare
+        result = compare(train_config(args.profile, **overrides(args)), steps=args.steps)
+        print(json.dumps(result, indent=2))
+    elif args.command == "data":
+        from .train import training_images
+        images = training_images(train_config(args.profile, **overrides(args)), source=args.data)
+        print(f"{len(images)} training images ready, shape {images.shape}")
+    elif args.command == "complete":
+        from .complete import run_complete
+        run_complete(args)
+    return 0

@@ -1,0 +1,125 @@
+"""`python -m inpaint complete`: inpaint image files with a trained checkpoint.
+
+For each input image `NAME` it writes, under --out:
+  NAME_corrupted.png   the known pixels, the hole in grey
+  NAME_generated.png   G(z*), the generator's image for the best latent code
+  NAME_completed.png   known pixels pasted over G(z*): M*y + (1-M)*G(z*)
+  NAME_blended.png     the --blend result (Poisson by default)
+and, when the inputs are whole images (not --corrupted), metrics.csv comparing the completed
+and blended images with the originals.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image, UnidentifiedImageError
+from torchvision.utils import save_image
+
+from .blend import paste, poisson
+from .data import IMAGE_SIZE, IMAGE_SUFFIXES, preprocess, to_tensor
+from .masks import make_mask
+from .metrics import evaluate
+from .solver import SolverConfig, complete
+from .train import load_models, pick_device
+
+BLENDS = {"paste": paste, "poisson": poisson}
+
+
+def add_complete_parser(commands) -> None:
+    parser = commands.add_parser("complete", help="inpaint images with a trained checkpoint",
+                                 description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, help="a checkpoint written by `train`")
+    parser.add_argument("--input", required=True, help="an image file or a folder of images")
+    parser.add_argument("--mask", default="center",
+                        help="center | pattern | random | half | half-right | ... | PATH.png")
+    parser.add_argument("--blend", choices=sorted(BLENDS), default="poisson")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--corrupted", action="store_true",
+                        help="the inputs already have holes: no metrics against them")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace outputs that already exist (refused otherwise)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    defaults = SolverConfig()
+    for field in fields(SolverConfig):
+        parser.add_argument("--" + field.name.replace("_", "-"), type=type(getattr(defaults, field.name)),
+                            default=getattr(defaults, field.name))
+
+
+def read_images(path: Path) -> tuple[list[str], np.ndarray]:
+    """Names and uint8 (N, 64, 64, 3) images from a file or folder. Unreadable files are reported
+    and skipped; other sizes are centre-cropped and resized to 64x64 with a warning."""
+    if not path.exists():
+        raise FileNotFoundError(f"input {path} does not exist; pass an image file or a folder")
+    files = [path] if path.is_file() else sorted(
+        p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    names, images, resized = [], [], []
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                image.load()
+                if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+                    resized.append(f"{file.name} {image.size[0]}x{image.size[1]}")
+                images.append(np.asarray(preprocess(image.convert("RGB"), "center-square")))
+                names.append(file.stem)
+        except (OSError, UnidentifiedImageError, ValueError) as error:
+            print(f"skipping unreadable image {file}: {error}", file=sys.stderr)
+    if resized:
+        warnings.warn(f"{len(resized)} image(s) are not 64x64 and were centre-cropped and "
+                      f"resized: {', '.join(resized[:5])}{' ...' if len(resized) > 5 else ''}")
+    if not images:
+        raise ValueError(f"no readable image in {path} (looked for {', '.join(IMAGE_SUFFIXES)})")
+    return names, np.stack(images)
+
+
+def output_paths(out: Path, names: list[str], with_metrics: bool) -> list[Path]:
+    kinds = ("corrupted", "generated", "completed", "blended")
+    paths = [out / f"{name}_{kind}.png" for name in names for kind in kinds]
+    return paths + ([out / "metrics.csv"] if with_metrics else [])
+
+
+def run_complete(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    names, images = read_images(Path(args.input))
+    targets = output_paths(out, names, with_metrics=not args.corrupted)
+    existing = [p for p in targets if p.exists()]
+    if existing and not args.overwrite:
+        raise FileExistsError(f"{len(existing)} output file(s) already exist in {out}, e.g. "
+                              f"{existing[0].name}; choose another --out or pass --overwrite")
+    device = pick_device()
+    generator, discriminator = load_models(args.checkpoint, device)
+    config = SolverConfig(**{f.name: getattr(args, f.name) for f in fields(SolverConfig)})
+    truth = to_tensor(images)
+    mask = make_mask(args.mask, len(truth), seed=config.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = []
+    for start in range(0, len(truth), args.batch_size):
+        batch = slice(start, start + args.batch_size)
+        y, m = truth[batch], mask[batch]
+        result = complete(generator, discriminator, y, m, config)
+        generated = result.generated.cpu()
+        completed = paste(y, generated, m)
+        blended = BLENDS[args.blend](y, generated, m)
+        corrupted = y * m
+        for i, name in enumerate(names[batch]):
+            for kind, image in (("corrupted", corrupted), ("generated", generated),
+                                ("completed", completed), ("blended", blended)):
+                save_image(image[i], out / f"{name}_{kind}.png", normalize=True, value_range=(-1, 1))
+        if not args.corrupted:
+            for kind, image in (("completed", completed), ("blended", blended)):
+                table = evaluate(image, y, m).assign(image=names[batch], output=kind,
+                                                     loss=result.loss.cpu().numpy())
+                tables.append(table)
+    if tables:
+        metrics = pd.concat(tables, ignore_index=True)
+        metrics.to_csv(out / "metrics.csv", index=False)
+        print(metrics.groupby("output")[["psnr_hole", "ssim_hole", "l1_hole"]].mean().round(3))
+    print(f"{len(names)} image(s) completed into {out}")

@@ -1,0 +1,107 @@
+"""Profiles: the named parameter sets shared by the CLI, the notebooks and the tests.
+
+A profile is plain data. `ci` runs the whole pipeline on the committed sample in about a minute;
+`cpu` is the best study that finishes end to end in about half an hour on a 2-core CPU; `full` is
+the original's scale, for a GPU. Any field can be overridden: `replace(PROFILES["cpu"], epochs=10)`,
+or a flag of the same name on the command line (`--epochs 10`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "tiny-imagenet"   # a key of data.DATASETS, or "sample" (the committed images)
+    limit: int | None = None         # training images: a seeded random subset, None for all
+    width: int = 64                  # filters at the wide end of D (G mirrors it)
+    batch_size: int = 128
+    epochs: int = 55
+    checkpoint_every: int = 5        # epochs between checkpoints (and sample grids)
+    lr: float = 2e-4                 # Adam, as in DCGAN
+    beta1: float = 0.5
+    schedule: str = "joint"          # "joint": a D step then a G step on every batch;
+                                     # "D:G", e.g. "30:10": D-only batches, then G-only batches
+    precision: str = "auto"          # "bf16" (autocast), "fp32", or "auto": bf16 where native
+    flip: bool = True                # random horizontal flips of the training images
+    channels_last: bool = True
+    seed: int = 0
+    samples: int = 64                # size of the fixed-noise sample grid
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """What the notebooks use besides training: evaluation sets and solver budgets."""
+
+    val_dataset: str = "tiny-imagenet"   # or "sample" (the committed images)
+    val_images: int = 256                # validation images for the comparison tables
+    solver_iters: int = 1500             # Adam iterations per image (the paper's rule)
+    restarts: int = 4                    # starting codes per image
+    lam: float = 0.003                   # weight of the perceptual loss (the paper's value)
+    selection_epochs: tuple[int, ...] = (30, 35, 40, 45, 50, 55)
+    selection_images: int = 64           # validation images scored per checkpoint
+    selection_iters: int = 200
+    ablation_images: int = 64
+    ablation_iters: int = 300
+    ablation_lams: tuple[float, ...] = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 1e-1, 1.0)
+    gd_lr: float = 1e-3                  # step size of the post's plain gradient descent
+    gd_iters: int = 3000                 # its iteration cap
+    behaviour_images: int = 32           # images for the solver-behaviour chapter
+    celeba_images: int | None = None     # CelebA training faces (None: all 9,000)
+    celeba_epochs: int = 25
+    celeba_width: int = 64
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    train: TrainConfig
+    study: StudyConfig
+
+
+PROFILES: dict[str, Profile] = {
+    "ci": Profile(
+        "ci",
+        TrainConfig(dataset="sample", width=8, batch_size=16, epochs=3, checkpoint_every=1,
+                    samples=16),
+        StudyConfig(val_dataset="sample", val_images=8, solver_iters=20, restarts=2,
+                    selection_epochs=(1, 2, 3), selection_images=8, selection_iters=10,
+                    ablation_images=4, ablation_iters=10, ablation_lams=(0.0, 3e-3, 1.0),
+                    gd_iters=30, behaviour_images=4, celeba_epochs=2, celeba_width=8),
+    ),
+    "cpu": Profile(
+        "cpu",
+        TrainConfig(limit=5_000, width=32, batch_size=64, epochs=55),
+        StudyConfig(val_images=256, solver_iters=300, restarts=4, selection_images=64,
+                    selection_iters=150, ablation_images=48, ablation_iters=200, gd_iters=1000,
+                    behaviour_images=32, celeba_images=4_000, celeba_epochs=20,
+                    celeba_width=32),
+    ),
+    "full": Profile(
+        "full",
+        TrainConfig(width=64, batch_size=128, epochs=55),
+        StudyConfig(val_images=1000, solver_iters=1500, restarts=8, selection_images=256,
+                    selection_iters=500, ablation_images=256, ablation_iters=1500,
+                    gd_iters=5000, behaviour_images=128, celeba_epochs=25, celeba_width=64),
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    return PROFILES[name]
+
+
+def train_config(profile: str = "cpu", **overrides) -> TrainConfig:
+    """The profile's training settings with `overrides` applied (None values are ignored)."""
+    config = get_profile(profile).train
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = set(overrides) - known
+    if unknown:
+        raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
+    return replace(config, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def as_dict(config) -> dict:
+    return asdict(config)

@@ -1,0 +1,438 @@
+"""Real photographs for the study: a registry of datasets, archive lookup, download, decoding and cache.
+
+Every image leaves this module as a uint8 array of shape (N, 64, 64, 3), RGB, values 0..255.
+`to_tensor` turns such an array into the float range the models use, [-1, 1], shape (N, 3, 64, 64).
+
+Where archives are looked for, in order:
+  1. an explicit path (argument `source`, or the environment variable INPAINT_DATA): an archive,
+     a folder holding the registry's archive file names, a plain folder of images, or the original
+     course layout (`inpainting/train2014/*.jpg`, `inpainting/val2014/*.jpg`);
+  2. `data/raw/` in the project;
+  3. `../shared/datasets/` beside the project;
+  4. the official download URL, saved into `data/raw/` and checked against its checksum.
+"""
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import io
+import os
+import pickle
+import random
+import tarfile
+import urllib.request
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RAW_DIR = PROJECT_ROOT / "data" / "raw"
+CACHE_DIR = PROJECT_ROOT / "data" / "cache"
+SHARED_DIR = PROJECT_ROOT.parent / "shared" / "datasets"
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+IMAGE_SIZE = 64
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """No archive or folder for a dataset was found in any of the places looked."""
+
+
+class ChecksumError(ValueError):
+    """An archive's checksum differs from the registry's."""
+
+
+@dataclass(frozen=True)
+class Archive:
+    """One file that holds a dataset's images.
+
+    `checksum` is "sha256:<hex>" or "md5:<hex>" (the official archives publish md5 only).
+    `url` is the official download address, or None for subsets that exist only as files.
+    """
+
+    filename: str
+    checksum: str | None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which members of an archive form a split: a glob over member paths, then a slice of the
+    sorted list (CelebA keeps its last 1,000 faces apart as validation)."""
+
+    archives: tuple[Archive, ...]
+    pattern: str
+    start: int = 0
+    stop: int | None = None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    description: str
+    licence: str
+    crop: str  # "none" (already 64x64), "center-square", or "celeba" (DCGAN face crop)
+    splits: dict[str, Split] = field(default_factory=dict)
+
+
+TINY_TRAIN = Archive("tiny-imagenet-64-train.zip",
+                     "sha256:65d1a678da46630999107e69ee7cc8e643254589f21da53c1cb456f55848a593")
+TINY_VAL = Archive("tiny-imagenet-64-val.zip",
+                   "sha256:14ad9e026db611b2a4d4ce6bc2985596a7b8511759fa3086545bd6484de474f4")
+TINY_OFFICIAL = Archive("tiny-imagenet-200.zip", "md5:90528d7ca1a48142e341f4ef8d21d0de",
+                        "http://cs231n.stanford.edu/tiny-imagenet-200.zip")
+CELEBA_10K = Archive("celeba-10k.zip",
+                     "sha256:f2236a7202811529dbbe3370dad50744aa7497589d6711c8fd91a46c0fdaae02")
+CELEBA_OFFICIAL = Archive("img_align_celeba.zip", "md5:00d2c5bc6d35e252742224ab0c1e8fcb",
+                          "https://drive.google.com/uc?id=0B7EVK8r0v71pZjFTYXZWM3FlRnM")
+COCO_100 = Archive("coco-train2014-100.zip",
+                   "sha256:42baf20465d3e22f17f694cb50f52541332f4422f9f4cadb260b2e51fc267451")
+COCO_OFFICIAL = Archive("train2014.zip", None, "http://images.cocodataset.org/zips/train2014.zip")
+
+DATASETS: dict[str, DatasetSpec] = {
+    "tiny-imagenet": DatasetSpec(
+        "tiny-imagenet",
+        "Tiny ImageNet (Stanford CS231n): 64x64 photographs of objects and scenes, 200 classes. "
+        "Our stand-in for the course's 64x64 MSCOCO crops.",
+        "ImageNet terms: non-commercial research and education",
+        crop="none",
+        splits={
+            "train": Split((TINY_TRAIN, TINY_OFFICIAL), "*train/*/images/*.JPEG"),
+            "val": Split((TINY_VAL, TINY_OFFICIAL), "*val/images/*.JPEG"),
+        },
+    ),
+    "celeba": DatasetSpec(
+        "celeba",
+        "CelebA aligned faces (Liu et al., ICCV 2015), the first 10,000; the data of Yeh et al.'s table.",
+        "CelebA terms: non-commercial research only",
+        crop="celeba",
+        splits={
+            "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 0, 9000),
+            "val": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 9000, 10000),
+        },
+    ),
+    "coco": DatasetSpec(
+        "coco",
+        "MSCOCO 2014 train photographs, the source of the original course data; evaluation only.",
+        "Flickr terms of each image (mostly Creative Commons)",
+        crop="center-square",
+        splits={"val": Split((COCO_100, COCO_OFFICIAL), "*train2014/*.jpg", 0, 100)},
+    ),
+}
+
+
+# ---------------------------------------------------------------- checksums and download
+
+def file_checksum(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksum(path: Path, expected: str | None) -> str:
+    """Check `path` against "sha256:..." or "md5:..."; return the file's sha256 (the cache key).
+
+    Raises ChecksumError naming the file, both digests and what to do.
+    """
+    sha256 = file_checksum(path, "sha256")
+    if expected is None:
+        return sha256
+    algorithm, want = expected.split(":", 1)
+    got = sha256 if algorithm == "sha256" else file_checksum(path, algorithm)
+    if got != want:
+        raise ChecksumError(
+            f"{path}: {algorithm} is {got}, expected {want}. The file is corrupt, truncated or a "
+            f"different version: delete it and download it again from the official source.")
+    return sha256
+
+
+def download(url: str, dest: Path, checksum: str | None) -> Path:
+    """Download `url` to `dest` with a progress bar, verify it, then move it into place.
+
+    The partial file is kept as `dest.part` until the checksum passes, so a failed or
+    refused download never leaves a file that looks complete.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    with urllib.request.urlopen(url) as response, open(part, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {dest.name}") as bar:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+                bar.update(len(block))
+    try:
+        verify_checksum(part, checksum)
+    except ChecksumError:
+        part.unlink()
+        raise
+    part.replace(dest)
+    return dest
+
+
+# ---------------------------------------------------------------- lookup
+
+def search_places(source: str | os.PathLike | None = None) -> list[Path]:
+    """The folders or files looked in, in order: explicit source, INPAINT_DATA, data/raw, shared."""
+    places = [Path(p) for p in (source, os.environ.get("INPAINT_DATA")) if p]
+    return places + [RAW_DIR, SHARED_DIR]
+
+
+def locate(name: str, split: str = "train", source: str | os.PathLike | None = None,
+           allow_download: bool = True) -> tuple[Path, Archive | None]:
+    """Find the archive (or image folder) holding `name`/`split`.
+
+    Returns (path, archive) where archive is the registry entry that matched, or None when the
+    path is a user folder or archive outside the registry (then no checksum applies).
+    """
+    spec = dataset_spec(name)
+    entry = spec.splits.get(split)
+    if entry is None:
+        raise ValueError(f"dataset {name!r} has no split {split!r}; it has {sorted(spec.splits)}")
+    places = search_places(source)
+    for place in places:
+        if place.is_file():
+            known = [a for a in entry.archives if a.filename == place.name]
+            return place, (known[0] if known else None)
+        for archive in entry.archives:
+            if (place / archive.filename).is_file():
+                return place / archive.filename, archive
+        if place in (Path(p) for p in (source, os.environ.get("INPAINT_DATA")) if p) and place.is_dir():
+            return place, None
+    downloadable = [a for a in entry.archives if a.url]
+    if allow_download and downloadable:
+        archive = downloadable[0]
+        try:
+            return download(archive.url, RAW_DIR / archive.filename, archive.checksum), archive
+        except OSError as error:
+            reason = f"download of {archive.url} failed ({error})"
+    else:
+        reason = "no download was attempted"
+    looked = "\n  ".join(str(p) for p in places)
+    names = ", ".join(a.filename for a in entry.archives)
+    raise DatasetNotFoundError(
+        f"dataset {name!r} ({split}) not found: none of {names} is in\n  {looked}\nand {reason}.\n"
+        f"Fix: put one of those archives in {RAW_DIR}, or pass its path (or a folder of images) "
+        f"with --data PATH or the environment variable INPAINT_DATA.")
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
+    return DATASETS[name]
+
+
+# ---------------------------------------------------------------- decoding
+
+@dataclass
+class DecodeReport:
+    """What happened to each member while decoding: kept, dropped as greyscale, or corrupt."""
+
+    kept: int = 0
+    greyscale: int = 0
+    corrupt: int = 0
+    corrupt_names: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"{self.kept} images kept, {self.greyscale} greyscale dropped, "
+                f"{self.corrupt} corrupt skipped")
+
+
+def preprocess(image: Image.Image, crop: str) -> Image.Image:
+    """Crop as the dataset's recipe says, then resize to 64x64 (bicubic, antialiased)."""
+    width, height = image.size
+    if crop == "celeba":
+        # The usual DCGAN face crop: the centre 108x108 of the 178x218 original, i.e. a square of
+        # 108/178 of the width; the same fraction works for the half-size copies.
+        side = round(width * 108 / 178)
+    elif crop in ("center-square", "none"):
+        side = min(width, height)
+    else:
+        raise ValueError(f"unknown crop {crop!r}")
+    left, top = (width - side) // 2, (height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    if image.size != (IMAGE_SIZE, IMAGE_SIZE):
+        image = image.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BICUBIC)
+    return image
+
+
+def decode(data: bytes, crop: str) -> np.ndarray | None:
+    """JPEG/PNG bytes to a (64, 64, 3) uint8 array; None for greyscale. Raises on corrupt data."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        if image.mode in ("1", "L", "LA", "I", "I;16", "F"):
+            return None
+        return np.asarray(preprocess(image.convert("RGB"), crop), dtype=np.uint8)
+
+
+def list_members(path: Path, pattern: str) -> list[str]:
+    """Sorted member names of a zip, tar or folder that match `pattern` (folders: any image)."""
+    if path.is_dir():
+        return sorted(str(p.relative_to(path)) for p in path.rglob("*")
+                      if p.suffix.lower() in IMAGE_SUFFIXES)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    elif tarfile.is_tarfile(path):
+        with tarfile.open(path) as archive:
+            names = [m.name for m in archive.getmembers() if m.isfile()]
+    else:
+        raise ValueError(f"{path} is neither a zip nor a tar archive nor a folder of images; "
+                         f"pass an archive from the registry or a folder of .jpg/.png files")
+    return sorted(n for n in names if fnmatch.fnmatch(n, pattern))
+
+
+def read_members(path: Path, names: list[str]):
+    """Yield (name, bytes) for each member, from a zip, tar or folder."""
+    if path.is_dir():
+        for name in names:
+            yield name, (path / name).read_bytes()
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            for name in names:
+                yield name, archive.read(name)
+    else:
+        wanted = set(names)
+        with tarfile.open(path) as archive:
+            for member in archive:
+                if member.name in wanted:
+                    yield member.name, archive.extractfile(member).read()
+
+
+def course_folder(path: Path, split: str) -> Path | None:
+    """The original IFT6266 layout: `inpainting/train2014`, `inpainting/val2014` (or without
+    the `inpainting/` level). Returns the split's folder, or None if `path` is not that layout."""
+    for root in (path / "inpainting", path):
+        folder = root / ("train2014" if split == "train" else "val2014")
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def load_captions(path: Path) -> dict[str, list[str]]:
+    """The course's captions pickle (`dict_key_imgID_value_caps_train_and_valid.pkl`), if present.
+
+    Maps image id (file name without suffix) to its list of captions; {} when the file is absent.
+    """
+    for candidate in (path / "inpainting", path):
+        pickle_path = candidate / "dict_key_imgID_value_caps_train_and_valid.pkl"
+        if pickle_path.is_file():
+            with open(pickle_path, "rb") as handle:
+                return pickle.load(handle)
+    return {}
+
+
+def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:
+    """A seeded random subset of at most `limit` names, kept in sorted order (all if None)."""
+    if limit is None or limit >= len(names):
+        return names
+    return sorted(random.Random(seed).sample(names, limit))
+
+
+def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | None = None,
+                source: str | os.PathLike | None = None, cache: bool = True,
+                allow_download: bool = True, verbose: bool = True) -> np.ndarray:
+    """The images of a dataset split as uint8 (N, 64, 64, 3), decoded once then cached.
+
+    `limit` keeps a seeded random subset of the members (the same one every run). The cache file,
+    under data/cache/, is keyed by the archive's sha256, the split, the crop and the limit.
+    Greyscale images are dropped and corrupt ones skipped; both are counted and printed.
+    """
+    spec = dataset_spec(name)
+    path, archive = locate(name, split, source, allow_download)
+    entry = spec.splits[split]
+    folder = course_folder(path, split) if path.is_dir() else None
+    if path.is_dir():
+        path, pattern, key = (folder or path), "*", f"folder-{_folder_key(folder or path)}"
+    else:
+        key = verify_checksum(path, archive.checksum if archive else None)[:16]
+        pattern = entry.pattern
+    cache_file = CACHE_DIR / f"{name}-{split}-{key}-{spec.crop}-{limit or 'all'}.npz"
+    if cache and cache_file.is_file():
+        with np.load(cache_file) as stored:
+            images = stored["images"]
+        if verbose:
+            print(f"{name}/{split}: {len(images)} images from cache {cache_file.name}")
+        return images
+    members = list_members(path, pattern)
+    if not path.is_dir() and archive is not None:
+        members = members[entry.start:entry.stop]
+    if not members:
+        raise DatasetNotFoundError(f"{path} holds no images matching {pattern!r} for {name}/{split}")
+    members = select(members, limit)
+    images, report = decode_members(path, members, spec.crop, desc=f"decode {name}/{split}")
+    if verbose:
+        print(f"{name}/{split} from {path}: {report}")
+    if cache:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(".tmp.npz")
+        np.savez(tmp, images=images)
+        tmp.replace(cache_file)
+    return images
+
+
+def decode_members(path: Path, members: list[str], crop: str,
+                   desc: str = "decode") -> tuple[np.ndarray, DecodeReport]:
+    """Decode the listed members; greyscale dropped, corrupt skipped, both counted."""
+    report = DecodeReport()
+    images = []
+    for member, data in tqdm(read_members(path, members), total=len(members), desc=desc,
+                             mininterval=1.0):
+        try:
+            array = decode(data, crop)
+        except (OSError, ValueError, SyntaxError) as error:
+            report.corrupt += 1
+            report.corrupt_names.append(member)
+            warnings.warn(f"skipping corrupt image {member} in {path}: {error}")
+            continue
+        if array is None:
+            report.greyscale += 1
+        else:
+            images.append(array)
+    report.kept = len(images)
+    stacked = np.stack(images) if images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
+    return stacked, report
+
+
+def _folder_key(folder: Path) -> str:
+    """A cache key for a plain folder: hash of its image names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.suffix.lower() in IMAGE_SUFFIXES:
+            stat = p.stat()
+            digest.update(f"{p.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def load_sample_split(split: str = "train") -> np.ndarray:
+    """The committed sample of real photographs (data/sample/<split>), uint8 (N, 64, 64, 3).
+
+    66 Tiny ImageNet validation photographs in `train` (2 of them greyscale, dropped here) and
+    32 in `val`; small enough to decode on every call, so never cached.
+    """
+    folder = SAMPLE_DIR / split
+    if not folder.is_dir():
+        raise DatasetNotFoundError(f"the committed sample {folder} is missing; restore it with "
+                                   f"`git checkout -- data/sample`")
+    images, _ = decode_members(folder, list_members(folder, "*"), "center-square",
+                               desc=f"decode sample/{split}")
+    return images
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, 64, 64, 3) in 0..255 -> float32 (N, 3, 64, 64) in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """float (N, 3, 64, 64) in [-1, 1] -> uint8 (N, 64, 64, 3) in 0..255, rounded and clipped."""
+    scaled = (images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5
+    return scaled.round().to(torch.uint8).permute(0, 2, 3, 1).numpy()

@@ -1,0 +1,22 @@
+"""Shared fixtures: the committed sample photographs and a tiny trained `ci` run."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from inpaint.config import train_config
+from inpaint.data import load_sample_split, to_tensor
+from inpaint.train import train
+
+
+@pytest.fixture(scope="session")
+def sample_val() -> torch.Tensor:
+    """32 real photographs, float (32, 3, 64, 64) in [-1, 1]."""
+    return to_tensor(load_sample_split("val"))
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory):
+    """A `ci` profile training run (3 epochs on the committed sample), shared by the tests."""
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return train(train_config("ci"), tmp_path_factory.mktemp("ci_run"), progress=False)

@@ -1,0 +1,148 @@
+"""Mask kinds: shape, hole size and placement, reproducibility, PNG round trip, validation."""
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from inpaint import masks
+
+
+def hole_fraction(mask):
+    """Fraction of hole pixels of each image of a (N, 1, 64, 64) mask."""
+    return 1 - mask.flatten(1).mean(1)
+
+
+def test_center_hole_is_rows_and_columns_16_to_47():
+    mask = masks.center(3)
+    expected = torch.ones(3, 1, 64, 64)
+    expected[:, :, 16:48, 16:48] = 0
+    assert mask.dtype == torch.float32
+    assert torch.equal(mask, expected)
+
+
+def test_center_other_hole_size_stays_centred():
+    mask = masks.center(1, hole=16)
+    assert torch.equal(torch.nonzero(mask[0, 0] == 0).min(0).values, torch.tensor([24, 24]))
+    assert torch.equal(torch.nonzero(mask[0, 0] == 0).max(0).values, torch.tensor([39, 39]))
+
+
+def test_pattern_is_about_a_quarter_missing_and_different_per_image():
+    mask = masks.pattern(16, seed=0)
+    assert mask.shape == (16, 1, 64, 64)
+    fraction = hole_fraction(mask)
+    assert ((fraction >= 0.25) & (fraction < 0.25 + 144 / 4096)).all(), fraction
+    assert len({tuple(m.flatten().tolist()) for m in mask}) == 16
+
+
+def test_pattern_holes_are_made_of_blocks():
+    # blocks are at least 4x4, so no hole pixel is isolated from all its 4-neighbours
+    hole = masks.pattern(8, seed=3)[:, 0] == 0
+    padded = torch.nn.functional.pad(hole, (1, 1, 1, 1))
+    neighbours = padded[:, :-2, 1:-1] | padded[:, 2:, 1:-1] | padded[:, 1:-1, :-2] | padded[:, 1:-1, 2:]
+    assert not (hole & ~neighbours).any()
+
+
+def test_pattern_is_reproducible_from_seed_or_generator():
+    assert torch.equal(masks.pattern(4, seed=7), masks.pattern(4, seed=7))
+    assert not torch.equal(masks.pattern(4, seed=7), masks.pattern(4, seed=8))
+    from_generator = masks.pattern(4, generator=np.random.default_rng(7))
+    assert torch.equal(from_generator, masks.pattern(4, seed=7))
+
+
+def test_random_pixels_is_80_percent_missing_and_seeded():
+    mask = masks.random_pixels(5, seed=1)
+    assert torch.allclose(hole_fraction(mask), torch.full((5,), round(0.8 * 4096) / 4096))
+    assert not torch.equal(mask[0], mask[1])
+    assert torch.equal(mask, masks.random_pixels(5, seed=1))
+    assert not torch.equal(mask, masks.random_pixels(5, seed=2))
+    assert torch.allclose(hole_fraction(masks.random_pixels(2, missing=0.5)), torch.tensor(0.5))
+
+
+@pytest.mark.parametrize("side, region", [
+    ("left", np.s_[:, :32]), ("right", np.s_[:, 32:]),
+    ("top", np.s_[:32, :]), ("bottom", np.s_[32:, :]),
+])
+def test_half_removes_the_named_half(side, region):
+    expected = torch.ones(64, 64)
+    expected[region] = 0
+    mask = masks.half(2, side)
+    assert mask.shape == (2, 1, 64, 64)
+    assert torch.equal(mask[:, 0], expected.expand(2, 64, 64))
+    assert torch.equal(masks.make_mask(f"half-{side}", 2), mask)
+
+
+def test_half_rejects_unknown_side():
+    with pytest.raises(ValueError, match="left"):
+        masks.half(1, "middle")
+
+
+def test_make_mask_names_every_kind():
+    assert masks.MASK_KINDS == ("center", "pattern", "random", "half")
+    assert torch.equal(masks.make_mask("center", 2), masks.center(2))
+    assert torch.equal(masks.make_mask("pattern", 2, seed=4), masks.pattern(2, seed=4))
+    assert torch.equal(masks.make_mask("random", 2, seed=4), masks.random_pixels(2, seed=4))
+    assert torch.equal(masks.make_mask("half", 2), masks.half(2, "left"))
+    for kind in masks.MASK_KINDS:
+        assert masks.make_mask(kind, 3).shape == (3, 1, 64, 64)
+    with pytest.raises(ValueError, match="unknown mask kind"):
+        masks.make_mask("circle", 1)
+
+
+def test_png_round_trip(tmp_path):
+    mask = masks.pattern(1, seed=5)
+    path = masks.save_png(mask, tmp_path / "mask.png")
+    assert torch.equal(masks.from_png(path), mask)
+    assert torch.equal(masks.make_mask(str(path), 3), mask.expand(3, 1, 64, 64))
+
+
+def test_png_nonzero_is_known_and_black_is_hole(tmp_path):
+    grey = np.full((64, 64), 37, dtype=np.uint8)  # any nonzero grey counts as known
+    grey[10:20, 30:50] = 0
+    Image.fromarray(np.stack([grey] * 3, -1)).save(tmp_path / "rgb.png")
+    mask = masks.from_png(tmp_path / "rgb.png", n=2)
+    assert mask.shape == (2, 1, 64, 64)
+    assert torch.equal(mask[:, 0], torch.from_numpy(grey > 0).float().expand(2, 64, 64))
+
+
+def test_png_of_wrong_size_is_refused(tmp_path):
+    Image.fromarray(np.full((32, 48), 255, dtype=np.uint8)).save(tmp_path / "small.png")
+    with pytest.raises(ValueError, match="64x64"):
+        masks.from_png(tmp_path / "small.png")
+
+
+def test_validate_refuses_wrong_size():
+    with pytest.raises(ValueError, match=r"\(N, 1, 64, 64\)"):
+        masks.validate(torch.zeros(1, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"mask\[None, None\]"):
+        masks.validate(masks.center(1)[0, 0])
+
+
+def test_validate_refuses_mask_without_hole_naming_the_image():
+    mask = masks.center(3)
+    mask[1] = 1
+    with pytest.raises(ValueError, match=r"\[1\].*no hole"):
+        masks.validate(mask)
+
+
+def test_validate_refuses_mask_without_known_pixel():
+    mask = masks.center(2)
+    mask[0] = 0
+    with pytest.raises(ValueError, match=r"\[0\].*no known pixel"):
+        masks.validate(mask)
+
+
+def test_validate_refuses_nan_and_soft_values():
+    mask = masks.center(1)
+    mask[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        masks.validate(mask)
+    mask[0, 0, 0, 0] = 0.5
+    with pytest.raises(ValueError, match="other than 0 and 1"):
+        masks.validate(mask)
+
+
+def test_validate_refuses_non_tensor_and_returns_good_mask():
+    with pytest.raises(TypeError, match="tensor"):
+        masks.validate(np.ones((1, 1, 64, 64)))
+    mask = masks.center(1)
+    assert masks.validate(mask) is mask
