@@ -130,8 +130,10 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     """
     if config.optimizer not in ("adam", "gd"):
         raise ValueError(f"optimizer must be 'adam' or 'gd', not {config.optimizer!r}")
-    if not torch.isfinite(y).all():
-        raise ValueError("the corrupted images contain NaN or infinite values; fix the input")
+    known = mask.to(y.device) > 0.5
+    if not (torch.isfinite(y) | ~known).all():
+        raise ValueError("the known pixels of the images contain NaN or infinite values; "
+                         "fix the input (hidden pixels may be anything)")
     device = next(generator.parameters()).device
     generator.eval().requires_grad_(False)
     discriminator.eval().requires_grad_(False)
@@ -139,7 +141,7 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     # Each start gets its own copy of its image; rows i*K .. i*K+K-1 belong to image i.
     y_rep = y.to(device).repeat_interleave(k, dim=0)
     weights = context_weights(mask.to(device).float(), config).repeat_interleave(k, dim=0)
-    y_rep = y_rep * (weights > 0)  # the solver never sees hidden pixels
+    y_rep = torch.where(weights > 0, y_rep, 0.0)  # the solver never sees hidden pixels
     z = (initial_codes(n, config) if z0 is None else z0.clone()).to(device).requires_grad_(True)
     optimizer = torch.optim.Adam([z], lr=config.lr) if config.optimizer == "adam" else None
     active = torch.ones(n * k, dtype=torch.bool, device=device)

@@ -1,0 +1,94 @@
+"""`python -m inpaint complete|train`: outputs, metrics, and clear errors on bad input."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from inpaint.cli import main
+from inpaint.data import SAMPLE_DIR
+from inpaint.train import checkpoints
+
+FAST = ["--iters", "3", "--restarts", "1"]
+
+
+@pytest.fixture
+def checkpoint(ci_run):
+    return str(checkpoints(ci_run)[3])
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for image in sorted((SAMPLE_DIR / "val").glob("*.JPEG"))[:3]:
+        shutil.copy(image, folder)
+    return folder
+
+
+def complete(checkpoint, images, out, *extra):
+    return main(["complete", "--checkpoint", checkpoint, "--input", str(images),
+                 "--out", str(out), *FAST, *extra])
+
+
+def test_complete_writes_images_and_metrics(checkpoint, images, tmp_path):
+    assert complete(checkpoint, images, tmp_path / "out", "--mask", "random") == 0
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(written) == 3 * 4 + 1 and "metrics.csv" in written
+    metrics = pd.read_csv(tmp_path / "out" / "metrics.csv")
+    assert set(metrics.output) == {"completed", "blended"} and len(metrics) == 6
+    corrupted = np.asarray(Image.open(next((tmp_path / "out").glob("*_corrupted.png"))))
+    assert corrupted.shape == (64, 64, 3)
+
+
+def test_existing_outputs_are_not_overwritten(checkpoint, images, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert complete(checkpoint, images, out) == 0
+    before = (out / "metrics.csv").read_bytes()
+    assert complete(checkpoint, images, out, "--lam", "0.1") == 2
+    assert "already exist" in capsys.readouterr().err
+    assert (out / "metrics.csv").read_bytes() == before
+    assert complete(checkpoint, images, out, "--overwrite") == 0
+
+
+def test_unreadable_files_are_skipped_and_other_sizes_resized(checkpoint, images, tmp_path, capsys):
+    (images / "broken.jpg").write_bytes(b"not an image")
+    Image.new("RGB", (128, 96), (200, 10, 10)).save(images / "large.png")
+    with pytest.warns(UserWarning, match="large.png 128x96"):
+        assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert "skipping unreadable image" in capsys.readouterr().err
+    assert (tmp_path / "out" / "large_blended.png").exists()
+    assert not (tmp_path / "out" / "broken_blended.png").exists()
+
+
+@pytest.mark.parametrize("problem,message", [
+    ("checkpoint", "does not exist"), ("input", "does not exist"),
+    ("mask-size", "must be 64x64"), ("mask-empty", "no hole"), ("mask-kind", "unknown mask kind"),
+])
+def test_bad_input_gives_a_clear_error(checkpoint, images, tmp_path, capsys, problem, message):
+    args = {"checkpoint": checkpoint, "input": str(images), "mask": "center"}
+    if problem == "checkpoint":
+        args["checkpoint"] = str(tmp_path / "missing.pt")
+    elif problem == "input":
+        args["input"] = str(tmp_path / "nothing")
+    elif problem == "mask-size":
+        Image.new("L", (32, 32), 0).save(tmp_path / "small.png")
+        args["mask"] = str(tmp_path / "small.png")
+    elif problem == "mask-empty":
+        Image.new("L", (64, 64), 255).save(tmp_path / "full.png")
+        args["mask"] = str(tmp_path / "full.png")
+    else:
+        args["mask"] = "triangle"
+    code = main(["complete", "--checkpoint", args["checkpoint"], "--input", args["input"],
+                 "--mask", args["mask"], "--out", str(tmp_path / "out"), *FAST])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_train_cli_refuses_to_overwrite_a_run(ci_run, capsys):
+    assert main(["train", "--profile", "ci", "--out", str(ci_run)]) == 2
+    assert "--resume" in capsys.readouterr().err
