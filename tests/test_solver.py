@@ -104,6 +104,9 @@ def test_multistart_never_worse_than_its_best_single_start(models, sample_val):
         alone = complete(generator, discriminator, y, mask, single, z0=starts[k::3], progress=False)
         assert (multi.loss <= alone.loss + 1e-4).all()
     torch.testing.assert_close(multi.loss, multi.start_losses.min(dim=1).values)
+    # Start 0 of a K-start run is the single-start run's code, whatever K is.
+    default_single = complete(generator, discriminator, y, mask, single, progress=False)
+    torch.testing.assert_close(default_single.loss, multi.start_losses[:, 0])
 
 
 def test_an_images_result_does_not_depend_on_its_batch(models, sample_val):

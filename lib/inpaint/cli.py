@@ -1,4 +1,5 @@
-"""Command line: `python -m inpaint train|bench|data|complete ...` (see `--help` of each)."""
+"""Command line: `python -m inpaint train|bench|data|complete|study|references ...`
+(see `--help` of each)."""
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data", default=None, help="explicit archive or image folder")
     add_train_flags(data)
 
+    study = commands.add_parser("study", help="data, training, notebooks and book for a profile")
+    study.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    study.add_argument("--force-notebooks", action="store_true",
+                       help="re-execute every notebook even if its inputs did not change")
+    commands.add_parser("references", help="refresh the nbval reference notebooks (ci profile)")
+
     from .complete import add_complete_parser
     add_complete_parser(commands)
     return parser
@@ -61,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # a failed notebook or book build: already explained
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +88,12 @@ def run(args: argparse.Namespace) -> int:
         from .train import training_images
         images = training_images(train_config(args.profile, **overrides(args)), source=args.data)
         print(f"{len(images)} training images ready, shape {images.shape}")
+    elif args.command == "study":
+        from .pipeline import run_study
+        run_study(args.profile, force_notebooks=args.force_notebooks)
+    elif args.command == "references":
+        from .pipeline import refresh_references
+        refresh_references()
     elif args.command == "complete":
         from .complete import run_complete
         run_complete(args)

@@ -47,6 +47,10 @@ class StudyConfig:
     gd_lr: float = 1e-3                  # step size of the post's plain gradient descent
     gd_iters: int = 3000                 # its iteration cap
     behaviour_images: int = 32           # images for the solver-behaviour chapter
+    schedule_images: int | None = 2_000        # the short runs comparing training schedules
+    schedule_epochs: int = 10
+    schedule_blocks: str = "30:10"       # the original post's alternation
+    compare_images: int = 64             # images per mask kind other than the centre
     celeba_images: int | None = None     # CelebA training faces (None: all 9,000)
     celeba_epochs: int = 25
     celeba_width: int = 64
@@ -67,7 +71,8 @@ PROFILES: dict[str, Profile] = {
         StudyConfig(val_dataset="sample", val_images=8, solver_iters=20, restarts=2,
                     selection_epochs=(1, 2, 3), selection_images=8, selection_iters=10,
                     ablation_images=4, ablation_iters=10, ablation_lams=(0.0, 3e-3, 1.0),
-                    gd_iters=30, behaviour_images=4, celeba_epochs=2, celeba_width=8),
+                    gd_iters=30, behaviour_images=4, schedule_epochs=2, schedule_blocks="2:1",
+                    compare_images=4, celeba_epochs=2, celeba_width=8),
     ),
     "cpu": Profile(
         "cpu",

@@ -339,12 +339,13 @@ def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:
 
 def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | None = None,
                 source: str | os.PathLike | None = None, cache: bool = True,
-                allow_download: bool = True, verbose: bool = True) -> np.ndarray:
+                allow_download: bool = True, verbose: bool = True, return_report: bool = False):
     """The images of a dataset split as uint8 (N, 64, 64, 3), decoded once then cached.
 
     `limit` keeps a seeded random subset of the members (the same one every run). The cache file,
     under data/cache/, is keyed by the archive's sha256, the split, the crop and the limit.
-    Greyscale images are dropped and corrupt ones skipped; both are counted and printed.
+    Greyscale images are dropped and corrupt ones skipped; both are counted and printed, and
+    with `return_report=True` returned as (images, DecodeReport).
     """
     spec = dataset_spec(name)
     path, archive = locate(name, split, source, allow_download)
@@ -359,9 +360,10 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     if cache and cache_file.is_file():
         with np.load(cache_file) as stored:
             images = stored["images"]
+            report = DecodeReport(len(images), int(stored["greyscale"]), int(stored["corrupt"]))
         if verbose:
             print(f"{name}/{split}: {len(images)} images from cache {cache_file.name}")
-        return images
+        return (images, report) if return_report else images
     members = list_members(path, pattern)
     if not path.is_dir() and archive is not None:
         members = members[entry.start:entry.stop]
@@ -374,9 +376,9 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     if cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, images=images)
+        np.savez(tmp, images=images, greyscale=report.greyscale, corrupt=report.corrupt)
         tmp.replace(cache_file)
-    return images
+    return (images, report) if return_report else images
 
 
 def decode_members(path: Path, members: list[str], crop: str,
@@ -385,7 +387,7 @@ def decode_members(path: Path, members: list[str], crop: str,
     report = DecodeReport()
     images = []
     for member, data in tqdm(read_members(path, members), total=len(members), desc=desc,
-                             mininterval=1.0):
+                             mininterval=1.0, disable=len(members) < 1000):
         try:
             array = decode(data, crop)
         except (OSError, ValueError, SyntaxError) as error:

@@ -27,11 +27,12 @@ from .solver import SolverConfig, complete
 from .train import checkpoints, last_checkpoint, load_models, pick_device, train
 
 RUNS_DIR = PROJECT_ROOT / "runs"
-MODELS = ("train", "celeba")
+MODELS = ("train", "celeba", "schedule-joint", "schedule-blocks")
 
 
 def run_dir(profile: str, model: str = "train") -> Path:
-    """runs/<profile>/<model>: model "train" is the main DCGAN, "celeba" the faces model."""
+    """runs/<profile>/<model>: "train" is the main DCGAN, "celeba" the faces model, and
+    "schedule-joint" / "schedule-blocks" the short runs comparing training schedules."""
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, not {model!r}")
     return RUNS_DIR / profile / model
@@ -46,6 +47,11 @@ def model_config(profile: str, model: str = "train") -> TrainConfig:
         config = replace(config, dataset=dataset, limit=study.celeba_images,
                          epochs=study.celeba_epochs, width=study.celeba_width,
                          checkpoint_every=study.celeba_epochs)
+    elif model.startswith("schedule-"):
+        study = get_profile(profile).study
+        schedule = "joint" if model == "schedule-joint" else study.schedule_blocks
+        config = replace(config, schedule=schedule, limit=study.schedule_images,
+                         epochs=study.schedule_epochs, checkpoint_every=study.schedule_epochs)
     return config
 
 
@@ -63,18 +69,41 @@ def ensure_trained(profile: str, model: str = "train", progress: bool = True) ->
     return train(config, run, resume=(run / "log.csv").exists(), progress=progress)
 
 
-def validation_images(profile: str, dataset: str | None = None, n: int | None = None) -> torch.Tensor:
-    """Held-out photographs, float (n, 3, 64, 64) in [-1, 1], the same seeded subset every time.
+def validation_images(profile: str, dataset: str | None = None, n: int | None = None,
+                      seed: int = 0) -> torch.Tensor:
+    """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
+    images from the whole validation split (decoded once, then cached), the same every time.
 
     dataset: the profile's validation set by default; "celeba" or "coco" for the others
-    (the `ci` profile always uses the committed sample).
+    (the `ci` profile always uses the committed sample). n: the profile's val_images by default;
+    all images if n is larger than the split.
     """
     study = get_profile(profile).study
     dataset = dataset or study.val_dataset
     n = n or study.val_images
     if study.val_dataset == "sample":
-        return to_tensor(load_sample_split("val")[:n])
-    return to_tensor(load_images(dataset, "val", limit=n))
+        images = load_sample_split("val")
+    else:
+        images = load_images(dataset, "val", verbose=False)
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+    return to_tensor(images[order.sort().values.numpy()])
+
+
+def epoch_samples(profile: str, epochs: tuple[int, ...], count: int = 8) -> list[torch.Tensor]:
+    """G(fixed noise) for each epoch's checkpoint: the same `count` codes in every row, as in
+    the post. Returns one float (count, 3, 64, 64) tensor in [-1, 1] per epoch."""
+    run = ensure_trained(profile)
+    found = checkpoints(run)
+    noise = torch.load(run / "fixed_noise.pt")[:count]
+    rows = []
+    for epoch in epochs:
+        if epoch not in found:
+            raise FileNotFoundError(f"{run} has no checkpoint for epoch {epoch}; it has "
+                                    f"{sorted(found)}")
+        generator, _ = load_models(found[epoch], pick_device())
+        with torch.no_grad():
+            rows.append(generator(noise.to(pick_device())).cpu())
+    return rows
 
 
 # ------------------------------------------------------------------------- inpainting + metrics

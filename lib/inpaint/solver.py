@@ -115,8 +115,14 @@ def losses(generator, discriminator, z, y, weights, config: SolverConfig):
 
 
 def initial_codes(n: int, config: SolverConfig, z_dim: int = 100) -> torch.Tensor:
-    """Starting codes (n * restarts, z_dim) in U(-1, 1), seeded; image i owns rows i*K .. i*K+K-1."""
-    return sample_z(n * config.restarts, z_dim, generator=torch.Generator().manual_seed(config.seed))
+    """Starting codes (n * restarts, z_dim) in U(-1, 1), seeded; image i owns rows i*K .. i*K+K-1.
+
+    Codes are drawn start by start, so start k of an image is the same whatever K is: a run
+    with K starts contains the run with one start, and can only end with a lower loss.
+    """
+    k = config.restarts
+    codes = sample_z(n * k, z_dim, generator=torch.Generator().manual_seed(config.seed))
+    return codes.view(k, n, z_dim).transpose(0, 1).reshape(n * k, z_dim)
 
 
 def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,

@@ -20,6 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torchvision.utils import save_image
@@ -294,6 +295,14 @@ def load_models(path: str | os.PathLike, device: str | torch.device = "cpu"):
     generator.load_state_dict(state["generator"])
     discriminator.load_state_dict(state["discriminator"])
     return generator.to(device).eval(), discriminator.to(device).eval()
+
+
+def read_log(run: str | os.PathLike) -> pd.DataFrame:
+    """A run's log.csv as a DataFrame (empty loss cells, e.g. G's on D-only steps, are NaN)."""
+    path = Path(run) / "log.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; train first (python -m inpaint train)")
+    return pd.read_csv(path)
 
 
 def truncate_log(path: Path, step: int) -> None:

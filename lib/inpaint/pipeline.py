@@ -1,0 +1,241 @@
+"""`python -m inpaint study`: the whole study, stage by stage, skipping what is up to date.
+
+  1. data       decode (or read from cache) the training and evaluation images
+  2. train      the profile's main DCGAN and its CelebA model (resumed if interrupted, skipped if done)
+  3. notebooks  each notebook through papermill with the profile's parameters into book/results/
+                (skipped when its fingerprint, covering the notebook, the library code, the runs
+                and the parameters, is unchanged)
+  4. book       the generated pages (run summary, data counts, environment), then jupyter-book
+
+`python -m inpaint references` re-executes the notebooks with the `ci` profile into
+tests/references/, the outputs that nbval compares against in `make test`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .config import get_profile
+from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
+from .experiments import ensure_trained, model_config, run_dir
+from .train import pick_device, read_log, training_images
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+RESULTS_DIR = PROJECT_ROOT / "book" / "results"
+REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
+GENERATED_DIR = PROJECT_ROOT / "book" / "_generated"
+NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
+             "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
+PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
+            "scikit-image", "opencv-python-headless", "papermill", "nbval", "jupyter-book")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised an error; the message names the notebook and the cell."""
+
+
+def stage(name: str) -> None:
+    print(f"\n=== {name} ===", flush=True)
+
+
+def fingerprint(notebook: str, profile: str) -> str:
+    """What a notebook's result depends on: its source, the library, the runs, the profile."""
+    digest = hashlib.sha256()
+    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *sorted((PROJECT_ROOT / "lib").rglob("*.py"))]
+    for model in ("train", "celeba"):
+        run = run_dir(profile, model)
+        paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
+    for path in paths:
+        if path.suffix == ".pt":
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+        elif path.exists():
+            digest.update(path.read_bytes())
+    digest.update(profile.encode())
+    return digest.hexdigest()
+
+
+def execute(notebook: str, profile: str, out_dir: Path) -> float:
+    """Run one notebook through papermill with `profile`; returns the seconds it took."""
+    import papermill
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / f"{notebook}.ipynb"
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(NOTEBOOK_DIR / f"{notebook}.ipynb", output,
+                                   parameters={"profile": profile}, cwd=NOTEBOOK_DIR,
+                                   kernel_name="python3", progress_bar=True)
+    except papermill.PapermillExecutionError as error:
+        raise NotebookFailed(
+            f"notebook {notebook} failed in cell {error.cell_index} (execution count "
+            f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed notebook "
+            f"is {output}; fix the cause and run the study again") from None
+    return time.perf_counter() - started
+
+
+def run_notebooks(profile: str, out_dir: Path = RESULTS_DIR, force: bool = False) -> dict:
+    """Execute every notebook whose fingerprint changed; returns {notebook: seconds or 'cached'}."""
+    stamps_file = out_dir / "fingerprints.json"
+    stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+    times = {}
+    for notebook in NOTEBOOKS:
+        key = f"{profile}:{fingerprint(notebook, profile)}"
+        if not force and stamps.get(notebook, {}).get("key") == key and \
+                (out_dir / f"{notebook}.ipynb").exists():
+            print(f"{notebook}: up to date, skipped")
+            times[notebook] = stamps[notebook]["seconds"]
+            continue
+        print(f"{notebook}: running with profile {profile}")
+        seconds = execute(notebook, profile, out_dir)
+        # Fingerprint again: the selection notebook writes the chosen epoch the others read.
+        stamps[notebook] = {"key": f"{profile}:{fingerprint(notebook, profile)}",
+                            "seconds": round(seconds, 1)}
+        stamps_file.write_text(json.dumps(stamps, indent=2))
+        times[notebook] = round(seconds, 1)
+    return times
+
+
+# ------------------------------------------------------------------------- generated pages
+
+def training_seconds(profile: str, model: str) -> float:
+    log = read_log(run_dir(profile, model))
+    return float(log.elapsed_s.max())
+
+
+def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
+    """book/_generated/{run_summary,data_summary,environment}.md, included by the chapters."""
+    GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+    device = pick_device()
+    hardware = (sys_cpu() if device.type == "cpu" else _gpu_name()) + f", {_cores()} CPU cores"
+    train_s = {m: training_seconds(profile, m) for m in ("train", "celeba")}
+    total = sum(train_s.values()) + sum(notebook_seconds.values())
+    config = model_config(profile)
+    (GENERATED_DIR / "run_summary.md").write_text(
+        f"The results in this book were computed with the **`{profile}` profile** on "
+        f"{hardware} ({device.type.upper()}). Training the main DCGAN "
+        f"(width {config.width}, {config.epochs} epochs, "
+        f"{'all' if config.limit is None else f'{config.limit:,}'} {config.dataset} images) took "
+        f"{train_s['train'] / 60:.1f} min, the CelebA model {train_s['celeba'] / 60:.1f} min, and "
+        f"the six result notebooks {sum(notebook_seconds.values()) / 60:.1f} min: "
+        f"{total / 60:.1f} min in all. See [Reproducibility](../reproducibility.md) for the "
+        f"exact commands.\n")
+    (GENERATED_DIR / "data_summary.md").write_text(data_summary(profile))
+    (GENERATED_DIR / "environment.md").write_text(environment(profile, hardware, train_s,
+                                                              notebook_seconds))
+
+
+def data_summary(profile: str) -> str:
+    """A Markdown table of the images each model and notebook used, with dropped counts."""
+    rows = []
+    for model in ("train", "celeba"):
+        config = model_config(profile, model)
+        images = training_images(config)
+        rows.append({"use": f"training ({model})", "dataset": config.dataset,
+                     "images": len(images)})
+    study = get_profile(profile).study
+    for dataset in ((study.val_dataset,) if study.val_dataset == "sample"
+                    else (study.val_dataset, "celeba", "coco")):
+        if dataset == "sample":
+            continue
+        images, report = load_images(dataset, "val", verbose=False, return_report=True)
+        rows.append({"use": "evaluation", "dataset": dataset, "images": len(images),
+                     "greyscale dropped": report.greyscale, "corrupt skipped": report.corrupt})
+    return ("Images available to this run: the training subsets are seeded and the same every "
+            "run; evaluation images are drawn, seeded, from the whole validation split, whose "
+            "dropped greyscale and skipped corrupt images are counted here.\n\n"
+            + pd.DataFrame(rows).fillna("").to_markdown(index=False) + "\n")
+
+
+def environment(profile: str, hardware: str, train_s: dict, notebook_seconds: dict) -> str:
+    versions = {name: _version(name) for name in PACKAGES}
+    lines = [f"- Python {platform.python_version()} on {platform.platform()}",
+             f"- Hardware: {hardware}",
+             "- Packages: " + ", ".join(f"{k} {v}" for k, v in versions.items()), "",
+             "| step | minutes |", "|---|---|"]
+    lines += [f"| training: {m} | {s / 60:.1f} |" for m, s in train_s.items()]
+    lines += [f"| notebook: {n} | {s / 60:.1f} |" for n, s in notebook_seconds.items()]
+    lines += ["", "Archives used (sha256):", ""]
+    for name, spec in DATASETS.items():
+        for split in spec.splits:
+            try:
+                path, _ = locate(name, split, allow_download=False)
+            except FileNotFoundError:
+                continue
+            if path.is_file():
+                lines.append(f"- `{path.name}` ({name}/{split}): `{file_checksum(path)}`")
+    return "\n".join(lines) + "\n"
+
+
+def sys_cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _gpu_name() -> str:
+    import torch
+    return torch.cuda.get_device_name(0)
+
+
+def _cores() -> int:
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# ------------------------------------------------------------------------- the whole study
+
+def build_book() -> Path:
+    stage("book")
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(PROJECT_ROOT),
+               "--warningiserror", "--keep-going"]
+    result = subprocess.run(command, cwd=PROJECT_ROOT)
+    if result.returncode != 0:
+        raise RuntimeError(f"the book build failed or warned (exit {result.returncode}); "
+                           f"see the messages above")
+    return PROJECT_ROOT / "_build" / "html" / "index.html"
+
+
+def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
+    started = time.perf_counter()
+    stage("data")
+    for model in ("train", "celeba"):
+        training_images(model_config(profile, model))
+    stage("train")
+    for model in ("train", "celeba"):
+        ensure_trained(profile, model)
+    stage("notebooks")
+    seconds = run_notebooks(profile, force=force_notebooks)
+    write_generated_pages(profile, seconds)
+    html = build_book()
+    print(f"\nstudy ({profile}) done in {(time.perf_counter() - started) / 60:.1f} min")
+    print(f"open the book: {html}")
+    return html
+
+
+def refresh_references() -> None:
+    """Re-execute every notebook with the `ci` profile into tests/references/ (for nbval)."""
+    ensure_trained("ci", "train")
+    ensure_trained("ci", "celeba")
+    for notebook in NOTEBOOKS:
+        print(f"{notebook}: reference run (ci)")
+        execute(notebook, "ci", REFERENCE_DIR)
+    print(f"references written to {REFERENCE_DIR}; review `git diff` before committing")
+

@@ -1,0 +1,119 @@
+"""Figures of the study. Each function returns a matplotlib Figure; the notebooks show it."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+
+from .data import to_uint8
+
+
+def moving_average(values: pd.Series, window: int) -> pd.Series:
+    """Trailing mean over `window` logged values (missing values skipped)."""
+    return values.rolling(window, min_periods=1).mean()
+
+
+def training_curves(log: pd.DataFrame, window: int = 50, checkpoint_every: int | None = None):
+    """D and G losses (top) and mean D(x), D(G(z)) (bottom) against the training step.
+
+    log: the run's log.csv as a DataFrame. Faint lines are per step, bold ones the trailing
+    moving average over `window` steps. Where the schedule alternates blocks of D-only and
+    G-only batches, each series is drawn on the steps that produced it.
+    """
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    for axis, columns in ((top, [("d_loss", "D loss"), ("g_loss", "G loss")]),
+                          (bottom, [("d_real", "mean D(x)"), ("d_fake", "mean D(G(z))")])):
+        for column, label in columns:
+            series = log.set_index("step")[column].dropna()
+            line, = axis.plot(series.index, series.values, alpha=0.2, linewidth=0.6)
+            axis.plot(series.index, moving_average(series, window).values, color=line.get_color(),
+                      linewidth=1.8, label=f"{label} (moving average, {window} steps)")
+        axis.legend(loc="upper right")
+        axis.grid(alpha=0.3)
+    if checkpoint_every:
+        for epoch in range(checkpoint_every, int(log.epoch.max()) + 1, checkpoint_every):
+            step = log.step[log.epoch == epoch].max()
+            for axis in (top, bottom):
+                axis.axvline(step, color="grey", linewidth=0.5, linestyle=":")
+    top.set_ylabel("binary cross-entropy")
+    bottom.set_ylabel("probability 'real'")
+    bottom.set_ylim(0, 1)
+    bottom.set_xlabel("training step (one batch each; dotted lines: checkpoints)")
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(rows: list[torch.Tensor], row_labels: list[str], col_labels: list[str] | None = None,
+               title: str | None = None, scale: float = 1.1):
+    """A grid of images: rows[r] is float (C, 3, 64, 64) in [-1, 1], one row per label."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(scale * n_cols + 1.2, scale * n_rows + 0.4),
+                             squeeze=False)
+    for r, (images, label) in enumerate(zip(rows, row_labels)):
+        pictures = to_uint8(images)
+        for c in range(n_cols):
+            axis = axes[r, c]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            for spine in axis.spines.values():
+                spine.set_visible(False)
+            if c < len(pictures):
+                axis.imshow(pictures[c])
+            if c == 0:
+                axis.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+            if r == 0 and col_labels:
+                axis.set_title(col_labels[c], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_columns(examples: dict[str, torch.Tensor], columns: list[str], count: int,
+                       title: str | None = None):
+    """One row per image, one column per entry of `examples` (e.g. corrupted / completed / true)."""
+    rows = [torch.stack([examples[name][i] for name in columns]) for i in range(count)]
+    return image_grid(rows, [f"image {i}" for i in range(count)], columns, title)
+
+
+def metric_bars(table: pd.DataFrame, x: str, y: str, hue: str | None = None, title: str = "",
+                ylabel: str | None = None):
+    """Means with 95% bootstrap confidence intervals (seaborn), one bar per x (and hue)."""
+    fig, axis = plt.subplots(figsize=(10, 4.5))
+    sns.barplot(data=table, x=x, y=y, hue=hue, errorbar=("ci", 95), seed=0, ax=axis)
+    axis.set_title(title)
+    axis.set_ylabel(ylabel or y)
+    axis.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def metric_lines(table: pd.DataFrame, x: str, y: str, hue: str, style: str | None = None,
+                 title: str = "", log_x: bool = False):
+    """Means with 95% confidence bands against a numeric x (e.g. lambda)."""
+    fig, axis = plt.subplots(figsize=(9, 4.5))
+    sns.lineplot(data=table, x=x, y=y, hue=hue, style=style, errorbar=("ci", 95), seed=0,
+                 marker="o", ax=axis)
+    if log_x:
+        axis.set_xscale("symlog", linthresh=1e-4)
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def trajectories(history: np.ndarray, label: str, axis=None, log_y: bool = False):
+    """Per-image curves (T, N) of a solver history, with their median in bold."""
+    if axis is None:
+        _, axis = plt.subplots(figsize=(6, 4))
+    axis.plot(history, color="tab:blue", alpha=0.25, linewidth=0.7)
+    axis.plot(np.median(history, axis=1), color="black", linewidth=2, label="median")
+    if log_y:
+        axis.set_yscale("log")
+    axis.set_xlabel("iteration")
+    axis.set_ylabel(label)
+    axis.legend()
+    axis.grid(alpha=0.3)
+    return axis
