@@ -47,3 +47,55 @@ def compare(config: TrainConfig, steps: int = 20, rounds: int = 2) -> dict:
             "project_images_per_s": round(max(ours), 1),
             "fp32_images_per_s": round(max(ref), 1),
             "speedup": round(max(ours) / max(ref), 2)}
+
+
+def solver_speed(checkpoint: str, images: int = 32, restarts: int = 4, iters: int = 20,
+                 rounds: int = 2) -> dict:
+    """The batched multi-start solver against the post's way (one image, one start at a time),
+    at the same iterations per image and start, and the solver's cost per iteration against a
+    bare G+D forward and backward on the same batch. Real validation images, centre mask."""
+    from .data import load_sample_split, to_tensor
+    from .masks import center
+    from .solver import SolverConfig, complete
+    from .train import load_models
+
+    device = pick_device()
+    generator, discriminator = load_models(checkpoint, device)
+    sample = to_tensor(load_sample_split("val"))
+    y = sample.repeat((images + len(sample) - 1) // len(sample), 1, 1, 1)[:images]
+    mask = center(images)
+    config = SolverConfig(iters=iters, restarts=restarts)
+
+    def timed(fn) -> float:
+        best = float("inf")
+        for _ in range(rounds):
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    batched = timed(lambda: complete(generator, discriminator, y, mask, config, progress=False))
+    single = replace(config, restarts=1)
+    one_by_one = timed(lambda: [complete(generator, discriminator, y[i:i + 1], mask[i:i + 1], single,
+                                         progress=False)
+                                for i in range(images) for _ in range(restarts)])
+    z = sample_z(images * restarts, device=device).requires_grad_(True)
+
+    def bare():
+        for _ in range(iters):
+            (grad,) = torch.autograd.grad(discriminator(generator(z)).sum(), z)
+    bare_s = timed(bare)
+    solves = images * restarts
+    return {"device": str(device), "threads": torch.get_num_threads(), "images": images,
+            "restarts": restarts, "iters": iters,
+            "batched_images_per_s": round(images / batched, 2),
+            "one_at_a_time_images_per_s": round(images / one_by_one, 2),
+            "batching_speedup": round(one_by_one / batched, 2),
+            "solver_ms_per_iteration": round(1000 * batched / iters, 2),
+            "bare_g_d_fwd_bwd_ms_per_iteration": round(1000 * bare_s / iters, 2),
+            "solver_overhead": round(batched / bare_s, 2),
+            "codes_per_batch": solves}

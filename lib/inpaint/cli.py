@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="training step against a float32 reference")
     bench.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
     bench.add_argument("--steps", type=int, default=20)
+    bench.add_argument("--solver", metavar="CHECKPOINT", default=None,
+                       help="benchmark the inpainting solver with this checkpoint instead")
     add_train_flags(bench)
 
     data = commands.add_parser("data", help="locate, verify, decode and cache a dataset split")
@@ -81,8 +83,11 @@ def run(args: argparse.Namespace) -> int:
         out = train(config, args.out, resume=args.resume, source=args.data)
         print(f"checkpoints, log and samples in {out}")
     elif args.command == "bench":
-        from .bench import compare
-        result = compare(train_config(args.profile, **overrides(args)), steps=args.steps)
+        from .bench import compare, solver_speed
+        if args.solver:
+            result = solver_speed(args.solver)
+        else:
+            result = compare(train_config(args.profile, **overrides(args)), steps=args.steps)
         print(json.dumps(result, indent=2))
     elif args.command == "data":
         from .train import training_images

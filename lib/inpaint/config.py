@@ -47,11 +47,12 @@ class StudyConfig:
     gd_lr: float = 1e-3                  # step size of the post's plain gradient descent
     gd_iters: int = 3000                 # its iteration cap
     behaviour_images: int = 32           # images for the solver-behaviour chapter
-    schedule_images: int | None = 2_000        # the short runs comparing training schedules
+    schedule_images: int | None = 2_000  # the short runs comparing training schedules
     schedule_epochs: int = 10
     schedule_blocks: str = "30:10"       # the original post's alternation
     compare_images: int = 64             # images per mask kind other than the centre
     celeba_images: int | None = None     # CelebA training faces (None: all 9,000)
+    celeba_val_images: int = 256         # held-out faces for the comparison with Yeh et al.
     celeba_epochs: int = 25
     celeba_width: int = 64
 
@@ -77,10 +78,10 @@ PROFILES: dict[str, Profile] = {
     "cpu": Profile(
         "cpu",
         TrainConfig(limit=5_000, width=32, batch_size=64, epochs=55),
-        StudyConfig(val_images=256, solver_iters=300, restarts=4, selection_images=64,
-                    selection_iters=150, ablation_images=48, ablation_iters=200, gd_iters=1000,
-                    behaviour_images=32, celeba_images=4_000, celeba_epochs=20,
-                    celeba_width=32),
+        StudyConfig(val_images=256, solver_iters=200, restarts=2, selection_images=48,
+                    selection_iters=100, ablation_images=24, ablation_iters=150, gd_iters=600,
+                    behaviour_images=24, compare_images=48, celeba_images=4_000,
+                    celeba_epochs=20, celeba_width=32, celeba_val_images=128),
     ),
     "full": Profile(
         "full",

@@ -24,7 +24,7 @@ from .masks import make_mask
 from .metrics import evaluate
 from .models import sample_z
 from .solver import SolverConfig, complete
-from .train import checkpoints, last_checkpoint, load_models, pick_device, train
+from .train import CheckpointError, checkpoints, load_models, pick_device, train
 
 RUNS_DIR = PROJECT_ROOT / "runs"
 MODELS = ("train", "celeba", "schedule-joint", "schedule-blocks")
@@ -62,6 +62,10 @@ def ensure_trained(profile: str, model: str = "train", progress: bool = True) ->
     other settings is never overwritten: resuming it raises CheckpointError.
     """
     run, config = run_dir(profile, model), model_config(profile, model)
+    saved = run / "config.json"
+    if saved.exists() and json.loads(saved.read_text()) != asdict(config):
+        raise CheckpointError(f"{run} was trained with other settings than profile {profile!r} "
+                              f"now has; move or delete it to train again, or restore the profile")
     found = checkpoints(run)
     if found and max(found) >= config.epochs:
         return run

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -126,6 +127,8 @@ def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
         f"the six result notebooks {sum(notebook_seconds.values()) / 60:.1f} min: "
         f"{total / 60:.1f} min in all. See [Reproducibility](../reproducibility.md) for the "
         f"exact commands.\n")
+    last = sorted((run_dir(profile) / "samples").glob("epoch_*.png"))[-1]
+    shutil.copyfile(last, GENERATED_DIR / "samples_last_epoch.png")
     (GENERATED_DIR / "data_summary.md").write_text(data_summary(profile))
     (GENERATED_DIR / "environment.md").write_text(environment(profile, hardware, train_s,
                                                               notebook_seconds))

@@ -1,0 +1,50 @@
+"""The study pipeline: notebooks run through papermill, skipped when unchanged, failures named."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from inpaint import pipeline
+
+
+def write_notebook(folder, name, sources):
+    cells = [new_code_cell('profile = "cpu"', metadata={"tags": ["parameters"]})]
+    cells += [new_code_cell(source) for source in sources]
+    notebook = new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, folder / f"{name}.ipynb")
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch):
+    source, out = tmp_path / "notebooks", tmp_path / "results"
+    source.mkdir()
+    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(pipeline, "NOTEBOOKS", ("ok",))
+    write_notebook(source, "ok", ["print('profile is', profile)"])
+    return source, out
+
+
+def test_notebook_runs_with_the_profile_then_is_skipped(notebooks, capsys):
+    source, out = notebooks
+    first = pipeline.run_notebooks("ci", out)
+    executed = nbformat.read(out / "ok.ipynb", 4)
+    assert "profile is ci" in executed.cells[-1].outputs[0].text
+    assert isinstance(first["ok"], float)
+    pipeline.run_notebooks("ci", out)
+    assert "up to date, skipped" in capsys.readouterr().out
+    write_notebook(source, "ok", ["print('changed', profile)"])
+    pipeline.run_notebooks("ci", out)
+    assert "changed ci" in nbformat.read(out / "ok.ipynb", 4).cells[-1].outputs[0].text
+
+
+def test_failing_notebook_names_notebook_and_cell(notebooks, monkeypatch):
+    source, out = notebooks
+    write_notebook(source, "broken", ["x = 1", "raise ValueError('the mask is empty')"])
+    monkeypatch.setattr(pipeline, "NOTEBOOKS", ("broken",))
+    with pytest.raises(pipeline.NotebookFailed) as error:
+        pipeline.run_notebooks("ci", out)
+    message = str(error.value)
+    assert "broken" in message and "cell 3" in message and "the mask is empty" in message
