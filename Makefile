@@ -4,12 +4,13 @@
 #   make study PROFILE=full the original's scale, for a GPU
 #   make bench              training step against a float32 reference
 #   make references         refresh the nbval reference notebooks after an intended change
+#   make book               only rebuild the HTML from the committed results (no training)
 PROFILE ?= cpu
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test study bench references clean-book
+.PHONY: test study bench references book clean-book
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ bench: $(VENV)/.installed
 
 references: $(VENV)/.installed
 	$(PY) -m inpaint references
+
+book: $(VENV)/.installed
+	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going
+	@echo "open the book: $(CURDIR)/_build/html/index.html"
 
 clean-book:
 	rm -rf _build

@@ -9,7 +9,7 @@ import torch
 
 from .config import TrainConfig
 from .models import sample_z
-from .train import build_models, d_step, g_step, make_optimizers, pick_device
+from .train import build_models, d_step, g_step, make_optimizers, pick_device, resolve_precision
 
 
 def images_per_second(config: TrainConfig, steps: int = 20, warmup: int = 3) -> float:
@@ -43,7 +43,9 @@ def compare(config: TrainConfig, steps: int = 20, rounds: int = 2) -> dict:
         ours.append(images_per_second(config, steps))
     return {"device": str(pick_device()), "width": config.width, "batch_size": config.batch_size,
             "threads": torch.get_num_threads(),
-            "project_step": f"{config.precision}, channels_last={config.channels_last}",
+            "project_step": f"{config.precision} -> "
+                            f"{resolve_precision(config.precision, pick_device())}, "
+                            f"channels_last={config.channels_last}",
             "project_images_per_s": round(max(ours), 1),
             "fp32_images_per_s": round(max(ref), 1),
             "speedup": round(max(ours) / max(ref), 2)}

@@ -11,7 +11,6 @@ and blended images with the originals.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 from dataclasses import fields
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image, UnidentifiedImageError
 from torchvision.utils import save_image
 

@@ -43,7 +43,7 @@ class StudyConfig:
     selection_iters: int = 200
     ablation_images: int = 64
     ablation_iters: int = 300
-    ablation_lams: tuple[float, ...] = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 1e-1, 1.0)
+    ablation_lams: tuple[float, ...] = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
     gd_lr: float = 1e-3                  # step size of the post's plain gradient descent
     gd_iters: int = 3000                 # its iteration cap
     behaviour_images: int = 32           # images for the solver-behaviour chapter

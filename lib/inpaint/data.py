@@ -93,7 +93,8 @@ CELEBA_OFFICIAL = Archive("img_align_celeba.zip", "md5:00d2c5bc6d35e252742224ab0
                           "https://drive.google.com/uc?id=0B7EVK8r0v71pZjFTYXZWM3FlRnM")
 COCO_100 = Archive("coco-train2014-100.zip",
                    "sha256:42baf20465d3e22f17f694cb50f52541332f4422f9f4cadb260b2e51fc267451")
-COCO_OFFICIAL = Archive("train2014.zip", None, "http://images.cocodataset.org/zips/train2014.zip")
+COCO_OFFICIAL = Archive("train2014.zip", "md5:0da8c0bd3d6becc4dcb32757491aca88",
+                        "http://images.cocodataset.org/zips/train2014.zip")
 
 DATASETS: dict[str, DatasetSpec] = {
     "tiny-imagenet": DatasetSpec(
@@ -169,6 +170,9 @@ def download(url: str, dest: Path, checksum: str | None) -> Path:
             for block in iter(lambda: response.read(1 << 20), b""):
                 out.write(block)
                 bar.update(len(block))
+    if checksum is None:
+        warnings.warn(f"{url} has no published checksum in the registry: {dest.name} is kept "
+                      f"unverified (sha256 {file_checksum(part)})")
     try:
         verify_checksum(part, checksum)
     except ChecksumError:

@@ -237,6 +237,3 @@ def summary(metrics: pd.DataFrame, by: list[str], columns=("psnr_hole", "ssim_ho
     errors = grouped.sem().round(3).add_suffix("_sem")
     return table.join(errors)
 
-
-def describe(config) -> dict:
-    return asdict(config)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
-from .experiments import ensure_trained, model_config, run_dir
+from .experiments import MODELS, ensure_trained, model_config, run_dir
 from .train import pick_device, read_log, training_images
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -35,6 +35,7 @@ REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
 GENERATED_DIR = PROJECT_ROOT / "book" / "_generated"
 NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
              "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
+TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
             "scikit-image", "opencv-python-headless", "papermill", "nbval", "jupyter-book")
 
@@ -48,9 +49,11 @@ def stage(name: str) -> None:
 
 
 def fingerprint(notebook: str, profile: str) -> str:
-    """What a notebook's result depends on: its source, the library, the runs, the profile."""
+    """What a notebook's result depends on: its source, the library modules the notebooks use
+    (not the command-line tools: pipeline, cli, bench, complete), the runs, the profile."""
     digest = hashlib.sha256()
-    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *sorted((PROJECT_ROOT / "lib").rglob("*.py"))]
+    modules = [p for p in sorted((PROJECT_ROOT / "lib").rglob("*.py")) if p.stem not in TOOLS]
+    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules]
     for model in ("train", "celeba"):
         run = run_dir(profile, model)
         paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
@@ -106,8 +109,8 @@ def run_notebooks(profile: str, out_dir: Path = RESULTS_DIR, force: bool = False
 # ------------------------------------------------------------------------- generated pages
 
 def training_seconds(profile: str, model: str) -> float:
-    log = read_log(run_dir(profile, model))
-    return float(log.elapsed_s.max())
+    """Wall-clock training time of a run, from its log."""
+    return float(read_log(run_dir(profile, model)).elapsed_s.max())
 
 
 def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
@@ -115,7 +118,7 @@ def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
     device = pick_device()
     hardware = (sys_cpu() if device.type == "cpu" else _gpu_name()) + f", {_cores()} CPU cores"
-    train_s = {m: training_seconds(profile, m) for m in ("train", "celeba")}
+    train_s = {m: training_seconds(profile, m) for m in MODELS}
     total = sum(train_s.values()) + sum(notebook_seconds.values())
     config = model_config(profile)
     (GENERATED_DIR / "run_summary.md").write_text(
@@ -123,10 +126,10 @@ def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
         f"{hardware} ({device.type.upper()}). Training the main DCGAN "
         f"(width {config.width}, {config.epochs} epochs, "
         f"{'all' if config.limit is None else f'{config.limit:,}'} {config.dataset} images) took "
-        f"{train_s['train'] / 60:.1f} min, the CelebA model {train_s['celeba'] / 60:.1f} min, and "
-        f"the six result notebooks {sum(notebook_seconds.values()) / 60:.1f} min: "
-        f"{total / 60:.1f} min in all. See [Reproducibility](../reproducibility.md) for the "
-        f"exact commands.\n")
+        f"{train_s['train'] / 60:.1f} min, the CelebA model {train_s['celeba'] / 60:.1f} min, the two "
+        f"short schedule runs {(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} "
+        f"min, and the six result notebooks {sum(notebook_seconds.values()) / 60:.1f} min: "
+        f"{total / 60:.1f} min in all. See {{doc}}`reproducibility` for the exact commands.\n")
     last = sorted((run_dir(profile) / "samples").glob("epoch_*.png"))[-1]
     shutil.copyfile(last, GENERATED_DIR / "samples_last_epoch.png")
     (GENERATED_DIR / "data_summary.md").write_text(data_summary(profile))
@@ -171,8 +174,9 @@ def environment(profile: str, hardware: str, train_s: dict, notebook_seconds: di
                 path, _ = locate(name, split, allow_download=False)
             except FileNotFoundError:
                 continue
-            if path.is_file():
-                lines.append(f"- `{path.name}` ({name}/{split}): `{file_checksum(path)}`")
+            line = f"- `{path.name}` ({name}): `{file_checksum(path)}`"
+            if path.is_file() and line not in lines:
+                lines.append(line)
     return "\n".join(lines) + "\n"
 
 
@@ -233,6 +237,18 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     return html
 
 
+def drop_images(path: Path) -> None:
+    """Remove PNG/JPEG outputs from a notebook: nbval does not compare them, so a reference only
+    needs their text (e.g. "<Figure size 1000x700 with 2 Axes>"), which is kept."""
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            for mime in ("image/png", "image/jpeg"):
+                output.get("data", {}).pop(mime, None)
+    nbformat.write(notebook, path)
+
+
 def refresh_references() -> None:
     """Re-execute every notebook with the `ci` profile into tests/references/ (for nbval)."""
     ensure_trained("ci", "train")
@@ -240,5 +256,6 @@ def refresh_references() -> None:
     for notebook in NOTEBOOKS:
         print(f"{notebook}: reference run (ci)")
         execute(notebook, "ci", REFERENCE_DIR)
+        drop_images(REFERENCE_DIR / f"{notebook}.ipynb")
     print(f"references written to {REFERENCE_DIR}; review `git diff` before committing")
 
