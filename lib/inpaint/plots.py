@@ -83,6 +83,8 @@ def metric_bars(table: pd.DataFrame, x: str, y: str, hue: str | None = None, tit
     """Means with 95% bootstrap confidence intervals (seaborn), one bar per x (and hue)."""
     fig, axis = plt.subplots(figsize=(10, 4.5))
     sns.barplot(data=table, x=x, y=y, hue=hue, errorbar=("ci", 95), seed=0, ax=axis)
+    if hue:
+        axis.legend(title=hue, bbox_to_anchor=(1.01, 1), loc="upper left")
     axis.set_title(title)
     axis.set_ylabel(ylabel or y)
     axis.grid(axis="y", alpha=0.3)
@@ -96,8 +98,9 @@ def metric_lines(table: pd.DataFrame, x: str, y: str, hue: str, style: str | Non
     fig, axis = plt.subplots(figsize=(9, 4.5))
     sns.lineplot(data=table, x=x, y=y, hue=hue, style=style, errorbar=("ci", 95), seed=0,
                  marker="o", ax=axis)
-    if log_x:
+    if log_x:  # symmetric log, so that 0 has a place at the left end
         axis.set_xscale("symlog", linthresh=1e-4)
+        axis.set_xlim(0, table[x].max() * 2)
     axis.set_title(title)
     axis.grid(alpha=0.3)
     fig.tight_layout()
