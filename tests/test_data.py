@@ -103,6 +103,17 @@ def test_greyscale_dropped_and_counted_and_cache_hit(places, capsys):
     np.testing.assert_array_equal(images, again)
 
 
+def test_corrupt_cache_is_rebuilt_with_a_warning(places):
+    (places["raw"] / "toy.zip").write_bytes(places["source"].read_bytes())
+    images = data.load_images("toy", "val")
+    cache_file = next(places["cache"].iterdir())
+    cache_file.write_bytes(b"truncated")
+    with pytest.warns(UserWarning, match="unreadable"):
+        again = data.load_images("toy", "val")
+    np.testing.assert_array_equal(images, again)
+    np.testing.assert_array_equal(data.load_images("toy", "val"), images)  # rewritten, readable
+
+
 def test_corrupt_image_is_skipped_and_counted(places, tmp_path, capsys, monkeypatch):
     broken = make_zip(tmp_path / "broken.zip", {"zz_broken.JPEG": b"\xff\xd8 not a jpeg"})
     with pytest.warns(UserWarning, match="zz_broken"):

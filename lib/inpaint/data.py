@@ -184,12 +184,6 @@ def download(url: str, dest: Path, checksum: str | None) -> Path:
 
 # ---------------------------------------------------------------- lookup
 
-def search_places(source: str | os.PathLike | None = None) -> list[Path]:
-    """The folders or files looked in, in order: explicit source, INPAINT_DATA, data/raw, shared."""
-    places = [Path(p) for p in (source, os.environ.get("INPAINT_DATA")) if p]
-    return places + [RAW_DIR, SHARED_DIR]
-
-
 def locate(name: str, split: str = "train", source: str | os.PathLike | None = None,
            allow_download: bool = True) -> tuple[Path, Archive | None]:
     """Find the archive (or image folder) holding `name`/`split`.
@@ -201,7 +195,8 @@ def locate(name: str, split: str = "train", source: str | os.PathLike | None = N
     entry = spec.splits.get(split)
     if entry is None:
         raise ValueError(f"dataset {name!r} has no split {split!r}; it has {sorted(spec.splits)}")
-    places = search_places(source)
+    explicit = [Path(p) for p in (source, os.environ.get("INPAINT_DATA")) if p]
+    places = explicit + [RAW_DIR, SHARED_DIR]
     for place in places:
         if place.is_file():
             known = [a for a in entry.archives if a.filename == place.name]
@@ -209,7 +204,7 @@ def locate(name: str, split: str = "train", source: str | os.PathLike | None = N
         for archive in entry.archives:
             if (place / archive.filename).is_file():
                 return place / archive.filename, archive
-        if place in (Path(p) for p in (source, os.environ.get("INPAINT_DATA")) if p) and place.is_dir():
+        if place in explicit and place.is_dir():  # a folder of images, or the course layout
             return place, None
     downloadable = [a for a in entry.archives if a.url]
     if allow_download and downloadable:
@@ -354,20 +349,25 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     spec = dataset_spec(name)
     path, archive = locate(name, split, source, allow_download)
     entry = spec.splits[split]
-    folder = course_folder(path, split) if path.is_dir() else None
     if path.is_dir():
-        path, pattern, key = (folder or path), "*", f"folder-{_folder_key(folder or path)}"
+        path = course_folder(path, split) or path
+        pattern, key = "*", f"folder-{_folder_key(path)}"
     else:
         key = verify_checksum(path, archive.checksum if archive else None)[:16]
         pattern = entry.pattern
     cache_file = CACHE_DIR / f"{name}-{split}-{key}-{spec.crop}-{limit or 'all'}.npz"
     if cache and cache_file.is_file():
-        with np.load(cache_file) as stored:
-            images = stored["images"]
-            report = DecodeReport(len(images), int(stored["greyscale"]), int(stored["corrupt"]))
-        if verbose:
-            print(f"{name}/{split}: {len(images)} images from cache {cache_file.name}")
-        return (images, report) if return_report else images
+        try:
+            with np.load(cache_file) as stored:
+                images = stored["images"]
+                report = DecodeReport(len(images), int(stored["greyscale"]), int(stored["corrupt"]))
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            warnings.warn(f"cache file {cache_file} is unreadable ({error}); decoding the "
+                          f"archive again and rewriting it")
+        else:
+            if verbose:
+                print(f"{name}/{split}: {len(images)} images from cache {cache_file.name}")
+            return (images, report) if return_report else images
     members = list_members(path, pattern)
     if not path.is_dir() and archive is not None:
         members = members[entry.start:entry.stop]
