@@ -1,8 +1,8 @@
 """Profiles: the named parameter sets shared by the CLI, the notebooks and the tests.
 
 A profile is plain data. `ci` runs the whole pipeline on the committed sample in about a minute;
-`cpu` is the best study that finishes end to end in about half an hour on a 2-core CPU; `full` is
-the original's scale, for a GPU. Any field can be overridden: `replace(PROFILES["cpu"], epochs=10)`,
+`cpu` is the best study that finishes end to end in under an hour on a 2-core CPU (about 48 min
+measured); `full` is the original's scale, for a GPU. Any field can be overridden: `replace(PROFILES["cpu"], epochs=10)`,
 or a flag of the same name on the command line (`--epochs 10`).
 """
 from __future__ import annotations
