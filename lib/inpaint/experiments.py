@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from .baselines import BASELINES
 from .blend import paste, poisson
-from .config import StudyConfig, TrainConfig, get_profile
+from .config import TrainConfig, get_profile
 from .data import PROJECT_ROOT, load_images, load_sample_split, to_tensor
 from .masks import make_mask
 from .metrics import evaluate
