@@ -12,6 +12,20 @@ from .models import sample_z
 from .train import build_models, d_step, g_step, make_optimizers, pick_device, resolve_precision
 
 
+def best_seconds(fn, device: torch.device, rounds: int = 1) -> float:
+    """The fastest of `rounds` wall-clock timings of fn(), waiting for the GPU where there is one."""
+    best = float("inf")
+    for _ in range(rounds):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def images_per_second(config: TrainConfig, steps: int = 20, warmup: int = 3) -> float:
     """Joint D+G training steps on random images shaped like real ones; returns images/s."""
     device = pick_device()
@@ -21,16 +35,14 @@ def images_per_second(config: TrainConfig, steps: int = 20, warmup: int = 3) -> 
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     real = (torch.rand(config.batch_size, 3, 64, 64) * 2 - 1).to(device, memory_format=memory_format)
     z = sample_z(config.batch_size, device=device)
-    for i in range(warmup + steps):
-        if i == warmup:
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-        d_step(generator, discriminator, opt_d, real, z, config, device)
-        g_step(generator, discriminator, opt_g, z, config, device)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps * config.batch_size / (time.perf_counter() - start)
+
+    def run(count: int) -> None:
+        for _ in range(count):
+            d_step(generator, discriminator, opt_d, real, z, config, device)
+            g_step(generator, discriminator, opt_g, z, config, device)
+
+    run(warmup)
+    return steps * config.batch_size / best_seconds(lambda: run(steps), device)
 
 
 def compare(config: TrainConfig, steps: int = 20, rounds: int = 2) -> dict:
@@ -69,16 +81,7 @@ def solver_speed(checkpoint: str, images: int = 32, restarts: int = 4, iters: in
     config = SolverConfig(iters=iters, restarts=restarts)
 
     def timed(fn) -> float:
-        best = float("inf")
-        for _ in range(rounds):
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            fn()
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            best = min(best, time.perf_counter() - start)
-        return best
+        return best_seconds(fn, device, rounds)
 
     batched = timed(lambda: complete(generator, discriminator, y, mask, config, progress=False))
     single = replace(config, restarts=1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -35,6 +36,7 @@ REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
 GENERATED_DIR = PROJECT_ROOT / "book" / "_generated"
 NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
              "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
+TRAINED = ("train", "celeba")  # the runs `make study` trains before the notebooks
 TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
             "scikit-image", "opencv-python-headless", "papermill", "nbval", "jupyter-book")
@@ -54,7 +56,7 @@ def fingerprint(notebook: str, profile: str) -> str:
     digest = hashlib.sha256()
     modules = [p for p in sorted((PROJECT_ROOT / "lib").rglob("*.py")) if p.stem not in TOOLS]
     paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules]
-    for model in ("train", "celeba"):
+    for model in TRAINED:
         run = run_dir(profile, model)
         paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
     for path in paths:
@@ -85,7 +87,8 @@ def execute(notebook: str, profile: str, out_dir: Path) -> float:
 
 
 def run_notebooks(profile: str, out_dir: Path = RESULTS_DIR, force: bool = False) -> dict:
-    """Execute every notebook whose fingerprint changed; returns {notebook: seconds or 'cached'}."""
+    """Execute every notebook whose fingerprint changed; returns {notebook: seconds of its last
+    execution}, recorded in fingerprints.json for the ones skipped."""
     stamps_file = out_dir / "fingerprints.json"
     stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
     times = {}
@@ -133,23 +136,20 @@ def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
     last = sorted((run_dir(profile) / "samples").glob("epoch_*.png"))[-1]
     shutil.copyfile(last, GENERATED_DIR / "samples_last_epoch.png")
     (GENERATED_DIR / "data_summary.md").write_text(data_summary(profile))
-    (GENERATED_DIR / "environment.md").write_text(environment(profile, hardware, train_s,
-                                                              notebook_seconds))
+    (GENERATED_DIR / "environment.md").write_text(environment(hardware, train_s, notebook_seconds))
 
 
 def data_summary(profile: str) -> str:
     """A Markdown table of the images each model and notebook used, with dropped counts."""
     rows = []
-    for model in ("train", "celeba"):
+    for model in TRAINED:
         config = model_config(profile, model)
         images = training_images(config)
         rows.append({"use": f"training ({model})", "dataset": config.dataset,
                      "images": len(images)})
     study = get_profile(profile).study
-    for dataset in ((study.val_dataset,) if study.val_dataset == "sample"
-                    else (study.val_dataset, "celeba", "coco")):
-        if dataset == "sample":
-            continue
+    evaluation = () if study.val_dataset == "sample" else (study.val_dataset, "celeba", "coco")
+    for dataset in evaluation:
         images, report = load_images(dataset, "val", verbose=False, return_report=True)
         rows.append({"use": "evaluation", "dataset": dataset, "images": len(images),
                      "greyscale dropped": report.greyscale, "corrupt skipped": report.corrupt})
@@ -159,7 +159,8 @@ def data_summary(profile: str) -> str:
             + pd.DataFrame(rows).fillna("").to_markdown(index=False) + "\n")
 
 
-def environment(profile: str, hardware: str, train_s: dict, notebook_seconds: dict) -> str:
+def environment(hardware: str, train_s: dict, notebook_seconds: dict) -> str:
+    """Versions, hardware, run times and the sha256 of every archive found, as Markdown."""
     versions = {name: _version(name) for name in PACKAGES}
     lines = [f"- Python {platform.python_version()} on {platform.platform()}",
              f"- Hardware: {hardware}",
@@ -196,7 +197,6 @@ def _gpu_name() -> str:
 
 
 def _cores() -> int:
-    import os
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -223,10 +223,10 @@ def build_book() -> Path:
 def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     started = time.perf_counter()
     stage("data")
-    for model in ("train", "celeba"):
+    for model in TRAINED:
         training_images(model_config(profile, model))
     stage("train")
-    for model in ("train", "celeba"):
+    for model in TRAINED:
         ensure_trained(profile, model)
     stage("notebooks")
     seconds = run_notebooks(profile, force=force_notebooks)
