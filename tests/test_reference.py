@@ -1,0 +1,223 @@
+"""The shipped reference models: lookup order, checksums, epochs, and loading (fake and real)."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+
+import pytest
+import torch
+
+from inpaint import reference
+from inpaint.data import PROJECT_ROOT
+from inpaint.models import Discriminator, Generator, sample_z
+from inpaint.train import LOG_FIELDS
+
+FAKE = reference.ReferenceModel(
+    name="tiny-fake", folder="tiny-fake", width=8, generator_epochs=(5, 10),
+    discriminator_epochs=(10,), description="a width-8 stand-in made by the tests",
+    command="python -m inpaint train --profile ci")
+
+
+def randomise_running_stats(model: torch.nn.Module, seed: int) -> None:
+    """Give batch norms non-trivial running statistics, so that eval mode is really exercised."""
+    gen = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.copy_(torch.randn(module.num_features, generator=gen) * 0.1)
+            module.running_var.copy_(torch.rand(module.num_features, generator=gen) + 0.5)
+
+
+def make_fake_reference(folder, width: int = 8) -> dict:
+    """Write a complete reference folder for FAKE; return the float32 originals it was made from."""
+    folder.mkdir(parents=True)
+    torch.manual_seed(0)
+    originals = {}
+    for epoch in FAKE.generator_epochs:
+        generator = Generator(width)
+        randomise_running_stats(generator, epoch)
+        originals[("generator", epoch)] = generator.eval()
+        torch.save({k: v.half() if v.is_floating_point() else v
+                    for k, v in generator.state_dict().items()},
+                   folder / FAKE.generator_filename(epoch))
+    for epoch in FAKE.discriminator_epochs:
+        discriminator = Discriminator(width)
+        randomise_running_stats(discriminator, 100 + epoch)
+        originals[("discriminator", epoch)] = discriminator.eval()
+        torch.save({k: v.half() if v.is_floating_point() else v
+                    for k, v in discriminator.state_dict().items()},
+                   folder / FAKE.discriminator_filename(epoch))
+    originals["noise"] = sample_z(64, generator=torch.Generator().manual_seed(1))
+    torch.save(originals["noise"], folder / reference.FIXED_NOISE_FILENAME)
+    with gzip.open(folder / reference.LOG_FILENAME, "wt", newline="") as handle:
+        handle.write(",".join(LOG_FIELDS) + "\n")
+        handle.write("0,1,DG,1.5,3.2,0.4,0.3,0.8\n")
+        handle.write("1,1,D,1.4,,0.5,0.2,0.9\n")
+    (folder / reference.RUN_INFO_FILENAME).write_text(json.dumps({"config": {"width": width}}))
+    write_sums(folder)
+    return originals
+
+
+def write_sums(folder) -> None:
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}"
+             for p in sorted(folder.iterdir()) if p.name != reference.SUMS_FILENAME]
+    (folder / reference.SUMS_FILENAME).write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def places(tmp_path, monkeypatch):
+    """The fake model registered, the project's folders pointed into tmp_path, INPAINT_MODELS unset."""
+    monkeypatch.setitem(reference.REFERENCE_MODELS, FAKE.name, FAKE)
+    monkeypatch.setattr(reference, "DATA_MODELS_DIR", tmp_path / "project" / "data" / "models")
+    monkeypatch.setattr(reference, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
+    monkeypatch.delenv(reference.MODELS_ENV, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def fake(places):
+    """A complete fake reference folder in data/models; returns (folder, originals)."""
+    folder = reference.DATA_MODELS_DIR / FAKE.folder
+    return folder, make_fake_reference(folder)
+
+
+def test_lookup_order(places, monkeypatch):
+    explicit = places / "explicit" / FAKE.folder
+    from_env = places / "env" / FAKE.folder
+    data = reference.DATA_MODELS_DIR / FAKE.folder
+    shared = reference.SHARED_MODELS_DIR / FAKE.folder
+    for folder in (explicit, from_env, data, shared):
+        make_fake_reference(folder)
+    monkeypatch.setenv(reference.MODELS_ENV, str(from_env.parent))
+
+    assert reference.locate_reference(FAKE.name, explicit.parent) == explicit  # a folder of models
+    assert reference.locate_reference(FAKE.name, explicit) == explicit  # the model folder itself
+    assert reference.locate_reference(FAKE.name) == from_env
+    monkeypatch.setenv(reference.MODELS_ENV, str(from_env))  # the model folder itself
+    assert reference.locate_reference(FAKE.name) == from_env
+    monkeypatch.setenv(reference.MODELS_ENV, str(places / "nowhere"))  # skipped when it lacks it
+    assert reference.locate_reference(FAKE.name) == data
+    monkeypatch.delenv(reference.MODELS_ENV)
+    assert reference.locate_reference(FAKE.name) == data
+    shutil.rmtree(data)
+    assert reference.locate_reference(FAKE.name) == shared
+
+
+def test_not_found_names_places_and_command(places, monkeypatch):
+    monkeypatch.setenv(reference.MODELS_ENV, str(places / "env"))
+    with pytest.raises(reference.ReferenceNotFoundError) as error:
+        reference.locate_reference(FAKE.name)
+    message = str(error.value)
+    assert isinstance(error.value, FileNotFoundError)
+    for place in (places / "env", reference.DATA_MODELS_DIR / FAKE.folder,
+                  reference.SHARED_MODELS_DIR / FAKE.folder):
+        assert str(place) in message
+    assert reference.MODELS_ENV in message
+    assert "make study PROFILE=full" in message and "GPU" in message
+
+
+def test_explicit_path_that_lacks_the_model_is_an_error(fake, places):
+    with pytest.raises(reference.ReferenceNotFoundError, match="make study PROFILE=full") as error:
+        reference.locate_reference(FAKE.name, places / "elsewhere")
+    assert str(places / "elsewhere") in str(error.value)
+
+
+def test_unknown_name_lists_the_known():
+    with pytest.raises(ValueError, match="tiny-imagenet-full"):
+        reference.reference_spec("no-such-model")
+
+
+def test_corrupted_file_is_refused_by_checksum(fake):
+    folder, _ = fake
+    path = folder / FAKE.generator_filename(10)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(reference.ReferenceChecksumError) as error:
+        reference.load_generator(FAKE.name, 10)
+    assert str(path) in str(error.value)
+    assert "make study PROFILE=full" in str(error.value)
+    reference.load_generator(FAKE.name, 5)  # the other files are still fine
+    with pytest.raises(reference.ReferenceChecksumError, match=FAKE.generator_filename(10)):
+        reference.verify_reference(FAKE.name)
+
+
+def test_unlisted_file_and_missing_sums_are_refused(fake):
+    folder, _ = fake
+    sums = folder / reference.SUMS_FILENAME
+    sums.write_text("".join(line + "\n" for line in sums.read_text().splitlines()
+                            if reference.FIXED_NOISE_FILENAME not in line))
+    with pytest.raises(reference.ReferenceChecksumError, match="not listed") as error:
+        reference.fixed_noise(FAKE.name)
+    assert reference.FIXED_NOISE_FILENAME in str(error.value)
+    sums.unlink()
+    with pytest.raises(reference.ReferenceChecksumError, match=reference.SUMS_FILENAME):
+        reference.run_info(FAKE.name)
+
+
+def test_missing_epoch_lists_the_available(fake):
+    with pytest.raises(reference.EpochNotAvailableError, match="5, 10"):
+        reference.load_generator(FAKE.name, 7)
+    with pytest.raises(reference.EpochNotAvailableError, match="available epochs: 10") as error:
+        reference.load_discriminator(FAKE.name, 5)
+    assert "nearest with a discriminator is 10" in str(error.value)
+
+
+def test_nearest_discriminator_epoch():
+    nearest = [reference.nearest_discriminator_epoch("tiny-imagenet-full", e)
+               for e in (30, 35, 40, 44, 45, 50, 55, 60)]
+    assert nearest == [35, 35, 35, 35, 55, 55, 55, 55]
+
+
+@torch.no_grad()
+def test_loaded_models_match_the_originals(fake):
+    _, originals = fake
+    z = originals["noise"][:16]
+    generator = reference.load_generator(FAKE.name, 10)
+    assert not generator.training
+    images = generator(z)
+    assert images.dtype == torch.float32 and images.shape == (16, 3, 64, 64)
+    assert images.min() >= -1 and images.max() <= 1
+    original = originals[("generator", 10)]
+    rounded = Generator(8).eval()
+    rounded.load_state_dict({k: v.half().float() if v.is_floating_point() else v
+                             for k, v in original.state_dict().items()})
+    torch.testing.assert_close(images, rounded(z), atol=1e-5, rtol=0)  # exactly the fp16 weights
+    torch.testing.assert_close(images, original(z), atol=2e-2, rtol=0)  # within fp16 rounding
+
+    discriminator = reference.load_discriminator(FAKE.name, 10)
+    logits = discriminator(images)
+    assert logits.dtype == torch.float32 and logits.shape == (16,)
+    torch.testing.assert_close(logits, originals[("discriminator", 10)](images), atol=2e-2, rtol=2e-2)
+
+
+def test_noise_log_and_run_info(fake):
+    _, originals = fake
+    noise = reference.fixed_noise(FAKE.name)
+    assert noise.dtype == torch.float32 and noise.shape == (64, 100)
+    assert torch.equal(noise, originals["noise"])
+    log = reference.read_reference_log(FAKE.name)
+    assert list(log.columns) == LOG_FIELDS and len(log) == 2 and log["g_loss"].isna().iloc[1]
+    assert reference.run_info(FAKE.name) == {"config": {"width": 8}}
+    assert reference.verify_reference(FAKE.name) == reference.DATA_MODELS_DIR / FAKE.folder
+
+
+SHARED_MODELS = PROJECT_ROOT.parent / "shared" / "models"
+
+
+@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason=f"{SHARED_MODELS} is absent")
+@torch.no_grad()
+def test_real_shared_weights_load_and_run():
+    name = "tiny-imagenet-full"
+    generator = reference.load_generator(name, 55, source=SHARED_MODELS)
+    discriminator = reference.load_discriminator(name, 55, source=SHARED_MODELS)
+    noise = reference.fixed_noise(name, source=SHARED_MODELS)
+    assert noise.shape == (64, 100) and noise.abs().max() <= 1
+    images = generator(noise[:16])
+    assert images.shape == (16, 3, 64, 64) and torch.isfinite(images).all()
+    assert images.abs().max() <= 1
+    logits = discriminator(images)
+    assert logits.shape == (16,) and torch.isfinite(logits).all()
+    assert reference.run_info(name, source=SHARED_MODELS)["config"]["width"] == 64
+    assert list(reference.read_reference_log(name, source=SHARED_MODELS).columns) == LOG_FIELDS
