@@ -1,5 +1,6 @@
 # The study's commands. Each target creates or refreshes .venv/ from pyproject.toml first.
 #   make test               the tests, including nbval on the reference notebooks (ci profile)
+#   make test-matrix        the tests under each CPU kernel set, thread count and precision branch
 #   make study              data, training, every notebook, the book (PROFILE=cpu by default)
 #   make study PROFILE=full the original's scale, for a GPU
 #   make bench              training step against a float32 reference
@@ -10,7 +11,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test study bench references book clean-book
+.PHONY: test test-matrix study bench references book clean-book
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,22 @@ $(VENV)/.installed: pyproject.toml
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+# Each variant changes one thing a user's machine may differ in: the CPU kernels torch dispatches
+# to, the thread count, and the branch precision="auto" takes (as if bf16 were native or not).
+# Every variant must pass; logs go to _build/test-matrix/, a summary line per variant to stdout.
+MATRIX := ATEN_CPU_CAPABILITY=default ATEN_CPU_CAPABILITY=avx2 ATEN_CPU_CAPABILITY=avx512 \
+          OMP_NUM_THREADS=1 OMP_NUM_THREADS=2 INPAINT_NATIVE_BF16=0 INPAINT_NATIVE_BF16=1
+
+test-matrix: $(VENV)/.installed
+	@mkdir -p _build/test-matrix; failed=0; \
+	for variant in $(MATRIX); do \
+	  start=$$(date +%s); \
+	  env $$variant $(PY) -m pytest -q -p no:cacheprovider > _build/test-matrix/$$variant.log 2>&1 \
+	    || failed=1; \
+	  echo "$$variant: $$(tail -n 1 _build/test-matrix/$$variant.log) ($$(( $$(date +%s) - start )) s)"; \
+	done; \
+	exit $$failed
 
 study: $(VENV)/.installed
 	$(PY) -m inpaint study --profile $(PROFILE)

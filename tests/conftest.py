@@ -8,6 +8,7 @@ from inpaint.config import train_config
 from inpaint.data import load_sample_split, to_tensor
 from inpaint.train import train
 
+import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tolerance)
 
 @pytest.fixture(scope="session")
 def sample_val() -> torch.Tensor:
@@ -18,5 +19,4 @@ def sample_val() -> torch.Tensor:
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory):
     """A `ci` profile training run (3 epochs on the committed sample), shared by the tests."""
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     return train(train_config("ci"), tmp_path_factory.mktemp("ci_run"), progress=False)

@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from inpaint import pipeline
+from inpaint import experiments, pipeline
 
 
 def write_notebook(folder, name, sources):
@@ -48,3 +48,28 @@ def test_failing_notebook_names_notebook_and_cell(notebooks, monkeypatch):
         pipeline.run_notebooks("ci", out)
     message = str(error.value)
     assert "broken" in message and "cell 3" in message and "the mask is empty" in message
+
+
+def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monkeypatch, capsys):
+    """The selection notebook writes runs/<profile>/chosen_epoch.json; the notebooks after it
+    read that file, so changing it (and nothing else) must re-run exactly those notebooks."""
+    source, out = tmp_path / "notebooks", tmp_path / "results"
+    source.mkdir()
+    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(experiments, "RUNS_DIR", tmp_path / "runs")
+    names = pipeline.NOTEBOOKS
+    chosen = experiments.chosen_epoch_file("ci")
+    chosen.parent.mkdir(parents=True)
+    chosen.write_text('{"epoch": 2}')
+    for name in names:
+        write_notebook(source, name, [f"print('{name} ran')"])
+    pipeline.run_notebooks("ci", out)
+    pipeline.run_notebooks("ci", out)
+    assert capsys.readouterr().out.count("up to date, skipped") == len(names)
+
+    chosen.write_text('{"epoch": 3}')
+    pipeline.run_notebooks("ci", out)
+    log = capsys.readouterr().out
+    rerun = {name for name in names if f"{name}: running" in log}
+    assert rerun == {"03_lambda_norm_ablation", "04_reconstruction_grids", "05_comparison",
+                     "06_solver_behaviour"}

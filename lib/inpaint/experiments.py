@@ -168,10 +168,15 @@ def checkpoint_scores(profile: str, epochs: tuple[int, ...] | None = None,
     return pd.DataFrame(rows).set_index("epoch")
 
 
+def chosen_epoch_file(profile: str) -> Path:
+    """runs/<profile>/chosen_epoch.json: written by the selection notebook, read by the later ones."""
+    return RUNS_DIR / profile / "chosen_epoch.json"
+
+
 def choose_epoch(scores: pd.DataFrame, profile: str) -> int:
-    """The epoch with the best mean hole PSNR, written to runs/<profile>/chosen_epoch.json."""
+    """The epoch with the best mean hole PSNR, written to `chosen_epoch_file(profile)`."""
     epoch = int(scores.psnr_hole.idxmax())
-    path = RUNS_DIR / profile / "chosen_epoch.json"
+    path = chosen_epoch_file(profile)
     path.write_text(json.dumps({"epoch": epoch, "criterion": "max mean centre-mask hole PSNR",
                                 "scores": scores.reset_index().to_dict("records")}, indent=2))
     return epoch
@@ -180,7 +185,7 @@ def choose_epoch(scores: pd.DataFrame, profile: str) -> int:
 def chosen_checkpoint(profile: str) -> Path:
     """The checkpoint chosen by the selection notebook (runs/<profile>/chosen_epoch.json);
     computed here, the same way, when that file is missing."""
-    path = RUNS_DIR / profile / "chosen_epoch.json"
+    path = chosen_epoch_file(profile)
     if path.is_file():
         epoch = json.loads(path.read_text())["epoch"]
     else:

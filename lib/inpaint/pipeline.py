@@ -27,7 +27,8 @@ import pandas as pd
 
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
-from .experiments import MODELS, RUNS_DIR, ensure_trained, model_config, run_dir
+from .experiments import (MODELS, RUNS_DIR, chosen_epoch_file, ensure_trained, model_config,
+                          run_dir)
 from .train import pick_device, read_log, training_images
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -36,6 +37,7 @@ REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
 GENERATED_DIR = PROJECT_ROOT / "book" / "_generated"
 NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
              "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
+READS_CHOSEN_EPOCH = NOTEBOOKS[2:]  # the notebooks after the selection chapter, which writes it
 TRAINED = ("train", "celeba")  # the runs `make study` trains before the notebooks
 TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
@@ -50,21 +52,27 @@ def stage(name: str) -> None:
     print(f"\n=== {name} ===", flush=True)
 
 
-def fingerprint(notebook: str, profile: str) -> str:
-    """What a notebook's result depends on: its source, the library modules the notebooks use
-    (not the command-line tools: pipeline, cli, bench, complete), the runs, the profile."""
-    digest = hashlib.sha256()
+def notebook_inputs(notebook: str, profile: str) -> list[Path]:
+    """Every file a notebook's result depends on: its source, the library modules the notebooks
+    use (not the command-line tools: pipeline, cli, bench, complete), the trained runs (settings
+    and checkpoints) and, for the notebooks after the selection chapter, the chosen epoch it
+    wrote. Files that do not exist (yet) are listed too: their absence is part of the state."""
     modules = [p for p in sorted((PROJECT_ROOT / "lib").rglob("*.py")) if p.stem not in TOOLS]
     paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules]
     for model in TRAINED:
         run = run_dir(profile, model)
         paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
-    for path in paths:
-        if path.suffix == ".pt":
-            digest.update(f"{path.name}:{path.stat().st_size}".encode())
-        elif path.exists():
-            digest.update(path.read_bytes())
-    digest.update(profile.encode())
+    if notebook in READS_CHOSEN_EPOCH:
+        paths.append(chosen_epoch_file(profile))
+    return paths
+
+
+def fingerprint(notebook: str, profile: str) -> str:
+    """A digest of `notebook_inputs` (names and contents) and the profile's name."""
+    digest = hashlib.sha256(profile.encode())
+    for path in notebook_inputs(notebook, profile):
+        digest.update(path.name.encode())
+        digest.update(file_checksum(path).encode() if path.is_file() else b"absent")
     return digest.hexdigest()
 
 

@@ -1,0 +1,64 @@
+"""The reference notebooks' comparison: floats within FLOAT_TOLERANCE, everything else exact."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from nbval_tolerance import FLOAT_TOLERANCE, agree
+
+TABLE = """       psnr_hole  ssim_hole
+method                     
+mean         9.87       0.41
+telea       14.12       0.52"""
+
+
+def test_floats_within_the_tolerance_agree_even_when_padding_changes():
+    moved = TABLE.replace("9.87", "9.88").replace("14.12", "14.11")
+    assert agree(TABLE, moved)
+    assert agree(TABLE, TABLE.replace(" 9.87", "10.00").replace("9.87", "10.00")) is False
+    assert agree("loss  9.99", "loss 10.00")  # a wider number, one space less
+
+
+@pytest.mark.parametrize("edit", [("14.12", "15.12"), ("14.12", f"{14.12 + 2 * FLOAT_TOLERANCE:.2f}"),
+                                  ("telea", "biharmonic"), ("mean ", "mean2"),
+                                  ("0.52", "0.52 0.1")])
+def test_a_changed_number_word_or_table_does_not_agree(edit):
+    assert not agree(TABLE, TABLE.replace(*edit))
+
+
+def test_integers_must_match_exactly():
+    assert not agree("chosen checkpoint: epoch 35", "chosen checkpoint: epoch 40")
+    assert not agree("12 steps over 3 epochs", "13 steps over 3 epochs")
+
+
+def run_nbval(tmp_path: Path, stored: str) -> subprocess.CompletedProcess:
+    """nbval, with this project's comparison, on a one-cell notebook printing 'hole PSNR 14.12 dB'
+    whose stored output is `stored`."""
+    cell = new_code_cell('print(f"hole PSNR {14.1234:.2f} dB, epoch {35}")', execution_count=1,
+                         outputs=[new_output("stream", name="stdout", text=stored + "\n")])
+    notebook = new_notebook(cells=[cell])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    path = tmp_path / "reference.ipynb"
+    nbformat.write(notebook, path)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # not the project's options
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "nbval_tolerance", "--nbval", "--nbval-current-env",
+         str(path)],
+        capture_output=True, text=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+
+
+def test_nbval_passes_within_tolerance_and_fails_naming_the_cell_beyond_it(tmp_path):
+    assert run_nbval(tmp_path, "hole PSNR 14.12 dB, epoch 35").returncode == 0
+    assert run_nbval(tmp_path, "hole PSNR 14.13 dB, epoch 35").returncode == 0
+    for edited in ("hole PSNR 15.12 dB, epoch 35", "hole PSNR 14.12 dB, epoch 40"):
+        result = run_nbval(tmp_path, edited)
+        assert result.returncode == 1, result.stdout
+        assert "reference.ipynb::Cell 0" in result.stdout and "1 failed" in result.stdout
