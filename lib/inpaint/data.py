@@ -13,9 +13,11 @@ Where archives are looked for, in order:
 """
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import io
+import numbers
 import os
 import pickle
 import random
@@ -38,6 +40,8 @@ SHARED_DIR = PROJECT_ROOT.parent / "shared" / "datasets"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 IMAGE_SIZE = 64
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+BACKGROUND = (255, 255, 255)  # what transparent pixels are composited on: white
+DECODER = "v2"  # part of every cache key: bump it when decoding changes what an image becomes
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -128,6 +132,20 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """A temporary path beside `path` (same suffix, so writers infer the format) to write to.
+    It replaces `path` only when the block ends without error; otherwise it is removed. A crash
+    mid-write therefore never leaves a truncated file under the real name."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------- checksums and download
 
 def file_checksum(path: Path, algorithm: str = "sha256") -> str:
@@ -195,7 +213,13 @@ def locate(name: str, split: str = "train", source: str | os.PathLike | None = N
     entry = spec.splits.get(split)
     if entry is None:
         raise ValueError(f"dataset {name!r} has no split {split!r}; it has {sorted(spec.splits)}")
-    explicit = [Path(p) for p in (source, os.environ.get("INPAINT_DATA")) if p]
+    explicit = []
+    for given, place in (("--data", source), ("INPAINT_DATA", os.environ.get("INPAINT_DATA"))):
+        if place:  # an explicit place must exist: never fall back silently to another copy
+            if not Path(place).exists():
+                raise DatasetNotFoundError(f"{given} {place} does not exist; fix the path, or "
+                                           f"drop {given} to use data/raw/ or the download")
+            explicit.append(Path(place))
     places = explicit + [RAW_DIR, SHARED_DIR]
     for place in places:
         if place.is_file():
@@ -263,13 +287,44 @@ def preprocess(image: Image.Image, crop: str) -> Image.Image:
     return image
 
 
+GREYSCALE_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether `image` has transparency: an alpha channel or a transparent palette/colour entry."""
+    return image.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in image.info
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """An 8-bit RGB copy of a PIL image, decoded faithfully.
+
+    16-bit (and other integer) greyscale is scaled from 0..65535 to 0..255, never clipped;
+    transparency is composited on BACKGROUND (white); floating-point images are refused
+    (ValueError), since their range is unknown. Everything else goes through PIL's conversion.
+    """
+    if image.mode.startswith("I"):
+        values = np.asarray(image).astype(np.float64)
+        if values.min() < 0 or values.max() > 65535:
+            raise ValueError(f"integer image (mode {image.mode}) with values outside 0..65535; "
+                             f"save it as an 8- or 16-bit PNG")
+        return Image.fromarray(np.round(values * 255 / 65535).astype(np.uint8), "L").convert("RGB")
+    if image.mode == "F":
+        raise ValueError("floating-point image (mode F) of unknown range; save it as an 8- or "
+                         "16-bit PNG")
+    if has_alpha(image):
+        background = Image.new("RGBA", image.size, BACKGROUND + (255,))
+        return Image.alpha_composite(background, image.convert("RGBA")).convert("RGB")
+    return image.convert("RGB")
+
+
 def decode(data: bytes, crop: str) -> np.ndarray | None:
-    """JPEG/PNG bytes to a (64, 64, 3) uint8 array; None for greyscale. Raises on corrupt data."""
+    """JPEG/PNG bytes to a (64, 64, 3) uint8 array (see `to_rgb`); None for greyscale.
+    Raises on corrupt data and on images over PIL's decompression-bomb limit."""
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        if image.mode in ("1", "L", "LA", "I", "I;16", "F"):
+        if image.mode in GREYSCALE_MODES:
             return None
-        return np.asarray(preprocess(image.convert("RGB"), crop), dtype=np.uint8)
+        return np.asarray(preprocess(to_rgb(image), crop), dtype=np.uint8)
 
 
 def list_members(path: Path, pattern: str) -> list[str]:
@@ -339,13 +394,19 @@ def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:
 def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | None = None,
                 source: str | os.PathLike | None = None, cache: bool = True,
                 allow_download: bool = True, verbose: bool = True, return_report: bool = False):
-    """The images of a dataset split as uint8 (N, 64, 64, 3), decoded once then cached.
+    """The images of a dataset split as uint8 (N, 64, 64, 3), N >= 1, decoded once then cached.
 
-    `limit` keeps a seeded random subset of the members (the same one every run). The cache file,
-    under data/cache/, is keyed by the archive's sha256, the split, the crop and the limit.
+    `limit` (None, or at least 1) keeps a seeded random subset of the members (the same one
+    every run). The cache file, under data/cache/, is keyed by everything its content depends
+    on: the dataset, the split, the archive's sha256 (or a folder's listing), the crop, the limit
+    and the decoder version; it is written atomically, and an unreadable or empty one is rebuilt.
     Greyscale images are dropped and corrupt ones skipped; both are counted and printed, and
     with `return_report=True` returned as (images, DecodeReport).
     """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, numbers.Integral)
+                              or limit < 1):
+        raise ValueError(f"limit must be a whole number of at least 1, got {limit!r}; set limit "
+                         f"(--limit) to 1 or more, or leave it out to use every image")
     spec = dataset_spec(name)
     path, archive = locate(name, split, source, allow_download)
     entry = spec.splits[split]
@@ -355,13 +416,16 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     else:
         key = verify_checksum(path, archive.checksum if archive else None)[:16]
         pattern = entry.pattern
-    cache_file = CACHE_DIR / f"{name}-{split}-{key}-{spec.crop}-{limit or 'all'}.npz"
+    subset = "all" if limit is None else f"limit{limit}"
+    cache_file = CACHE_DIR / f"{name}-{split}-{key}-{spec.crop}-{subset}-{DECODER}.npz"
     if cache and cache_file.is_file():
         try:
             with np.load(cache_file) as stored:
                 images = stored["images"]
                 report = DecodeReport(len(images), int(stored["greyscale"]), int(stored["corrupt"]))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+            if len(images) == 0:
+                raise ValueError("it holds no image")
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as error:
             warnings.warn(f"cache file {cache_file} is unreadable ({error}); decoding the "
                           f"archive again and rewriting it")
         else:
@@ -377,11 +441,13 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     images, report = decode_members(path, members, spec.crop, desc=f"decode {name}/{split}")
     if verbose:
         print(f"{name}/{split} from {path}: {report}")
+    if not len(images):
+        raise DatasetNotFoundError(f"no usable colour image among the {len(members)} of {name}/"
+                                   f"{split} in {path} ({report}); check the archive or --data")
     if cache:
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, images=images, greyscale=report.greyscale, corrupt=report.corrupt)
-        tmp.replace(cache_file)
+        with atomic_path(cache_file) as tmp:
+            np.savez(tmp, images=images, greyscale=report.greyscale, corrupt=report.corrupt)
     return (images, report) if return_report else images
 
 
@@ -394,7 +460,7 @@ def decode_members(path: Path, members: list[str], crop: str,
                              mininterval=1.0, disable=len(members) < 1000):
         try:
             array = decode(data, crop)
-        except (OSError, ValueError, SyntaxError) as error:
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
             report.corrupt += 1
             report.corrupt_names.append(member)
             warnings.warn(f"skipping corrupt image {member} in {path}: {error}")
