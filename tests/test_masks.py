@@ -95,13 +95,14 @@ def test_png_round_trip(tmp_path):
     assert torch.equal(masks.make_mask(str(path), 3), mask.expand(3, 1, 64, 64))
 
 
-def test_png_nonzero_is_known_and_black_is_hole(tmp_path):
-    grey = np.full((64, 64), 37, dtype=np.uint8)  # any nonzero grey counts as known
+def test_png_white_is_known_and_black_is_hole(tmp_path, recwarn):
+    grey = np.full((64, 64), 255, dtype=np.uint8)
     grey[10:20, 30:50] = 0
     Image.fromarray(np.stack([grey] * 3, -1)).save(tmp_path / "rgb.png")
     mask = masks.from_png(tmp_path / "rgb.png", n=2)
     assert mask.shape == (2, 1, 64, 64)
     assert torch.equal(mask[:, 0], torch.from_numpy(grey > 0).float().expand(2, 64, 64))
+    assert not recwarn.list  # pure black and white: nothing to warn about
 
 
 def test_png_of_wrong_size_is_refused(tmp_path):

@@ -13,11 +13,14 @@ The kinds follow Yeh et al. (CVPR 2017), section 5:
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+from .data import to_rgb
 
 MASK_KINDS = ("center", "pattern", "random", "half")
 HALF_SIDES = ("left", "right", "top", "bottom")
@@ -129,14 +132,21 @@ def half(n: int, side: str = "left", size: int = 64) -> torch.Tensor:
 def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
     """The mask drawn in a 64x64 PNG, repeated for n images.
 
-    The PNG is read as greyscale: white (any nonzero value) = KNOWN pixel, black (0) = HOLE.
-    Returns float32 (n, 1, 64, 64). A PNG of another size raises ValueError.
+    The PNG is read as 8-bit greyscale (16-bit scaled, transparency on white: see
+    `inpaint.data.to_rgb`) and thresholded at 50%: 128..255 (white) = KNOWN pixel, 0..127 (black)
+    = HOLE. Grey values (neither 0 nor 255) are counted in a warning. Returns float32
+    (n, 1, 64, 64). A PNG of another size raises ValueError.
     """
-    grey = np.asarray(Image.open(path).convert("L"))
+    with Image.open(path) as image:
+        grey = np.asarray(to_rgb(image).convert("L"))
     if grey.shape != (64, 64):
         raise ValueError(f"the mask PNG {path} is {grey.shape[1]}x{grey.shape[0]} pixels; masks must "
                          f"be 64x64, resize it (nearest neighbour keeps it black and white)")
-    return _batch(np.repeat(grey[None] > 0, n, axis=0))
+    grey_pixels = int(((grey != 0) & (grey != 255)).sum())
+    if grey_pixels:
+        warnings.warn(f"the mask PNG {path} has {grey_pixels} grey pixel(s), neither black (0) nor "
+                      f"white (255); thresholded at 50%: 128 and above known, below 128 hole")
+    return _batch(np.repeat(grey[None] >= 128, n, axis=0))
 
 
 def save_png(mask: torch.Tensor, path: str | os.PathLike, index: int = 0) -> Path:
