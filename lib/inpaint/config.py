@@ -7,7 +7,53 @@ or a flag of the same name on the command line (`--epochs 10`).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
+from numbers import Integral, Real
+
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_count(name: str, value, least: int = 1, hint: str = "") -> None:
+    """Raise ValueError, in one line naming the setting and the fix, unless `value` is a whole
+    number >= `least`."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}, got {value!r}; "
+                         f"set {name} ({flag(name)}) to {least} or more{hint}")
+
+
+def check_number(name: str, value, rule: str, ok) -> None:
+    """Raise ValueError unless `value` is a finite real number for which `ok(value)` holds;
+    `rule` says the condition in words ("greater than 0")."""
+    if (isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value)
+            or not ok(value)):
+        raise ValueError(f"{name} must be a finite number {rule}, got {value!r}; "
+                         f"set {name} ({flag(name)}) to such a number")
+
+
+def check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}; "
+                         f"set {name} ({flag(name)}) to one of them")
+
+
+def parse_schedule(schedule: str) -> tuple[int, int] | None:
+    """"joint" -> None (D then G on every batch); "30:10" -> (30, 10) (blocks of D-only then
+    G-only batches, the original post's setting). Anything else raises ValueError."""
+    if schedule == "joint":
+        return None
+    try:
+        d_steps, g_steps = (int(n) for n in str(schedule).split(":"))
+    except ValueError:
+        raise ValueError(f"schedule must be 'joint' or 'D:G' such as '30:10', not {schedule!r}; "
+                         f"fix --schedule") from None
+    if d_steps < 1 or g_steps < 1:
+        raise ValueError(f"schedule {schedule!r}: both counts must be at least 1; fix --schedule")
+    return d_steps, g_steps
 
 
 @dataclass(frozen=True)
@@ -27,6 +73,22 @@ class TrainConfig:
     channels_last: bool = True
     seed: int = 0
     samples: int = 64                # size of the fixed-noise sample grid
+
+    def __post_init__(self):
+        """Refuse any setting that would crash later or silently train something else."""
+        from .data import DATASETS
+        check_choice("dataset", self.dataset, ["sample", *DATASETS])
+        if self.limit is not None:
+            check_count("limit", self.limit, hint=", or leave it out to use every image")
+        for name in ("width", "batch_size", "epochs", "checkpoint_every", "samples"):
+            check_count(name, getattr(self, name))
+        check_count("seed", self.seed, least=0)
+        check_number("lr", self.lr, "greater than 0", lambda v: v > 0)
+        check_number("beta1", self.beta1, "in [0, 1)", lambda v: 0 <= v < 1)
+        parse_schedule(self.schedule)
+        check_choice("precision", self.precision, PRECISIONS)
+        for name in ("flip", "channels_last"):
+            check_choice(name, getattr(self, name), (True, False))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from .config import check_choice, check_count, check_number
 from .models import sample_z
 
 
@@ -45,6 +46,22 @@ class SolverConfig:
     tol: float = 1e-4           # "gd": stop an image when ||grad_z||_1 < tol
     restarts: int = 1           # starting codes per image
     seed: int = 0               # seeds the starting codes
+
+    def __post_init__(self):
+        """Refuse settings that would return a wrong or empty result (NaN lam, no iteration)."""
+        check_number("lam", self.lam, "of at least 0", lambda v: v >= 0)
+        check_choice("norm", self.norm, ("l1", "l2"))
+        check_choice("weighting", self.weighting, ("yeh", "plain"))
+        check_count("window", self.window)
+        if self.window % 2 == 0:
+            raise ValueError(f"window must be odd (a square centred on a pixel), got "
+                             f"{self.window}; set window (--window) to an odd number such as 7")
+        check_choice("optimizer", self.optimizer, ("adam", "gd"))
+        check_count("iters", self.iters)
+        check_number("lr", self.lr, "greater than 0", lambda v: v > 0)
+        check_number("tol", self.tol, "of at least 0", lambda v: v >= 0)
+        check_count("restarts", self.restarts)
+        check_count("seed", self.seed, least=0)
 
 
 @dataclass
@@ -134,8 +151,6 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     z0: optional starting codes (N * restarts, 100); by default `initial_codes`.
     Hidden pixels of y are multiplied by zero weights, so they never influence the result.
     """
-    if config.optimizer not in ("adam", "gd"):
-        raise ValueError(f"optimizer must be 'adam' or 'gd', not {config.optimizer!r}")
     known = mask.to(y.device) > 0.5
     if not (torch.isfinite(y) | ~known).all():
         raise ValueError("the known pixels of the images contain NaN or infinite values; "
