@@ -7,7 +7,11 @@ Layout of a run directory:
   samples/epoch_055.png       G applied to the same fixed noise at every checkpoint
   fixed_noise.pt              that noise, (samples, 100) in [-1, 1]
 
-Read top to bottom: `train` loads the data, builds the models, then loops over epochs and batches.
+Every file but the log is written atomically (a kill mid-write leaves the previous version); the
+log is appended to, and rewritten from the last checkpoint's step when a run resumes.
+
+Read top to bottom: `train` checks the run directory, loads the data, builds the models, then
+loops over epochs and batches.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import contextlib
 import csv
 import json
 import os
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -26,8 +31,8 @@ import torch.nn.functional as F
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
-from .config import TrainConfig
-from .data import load_images, load_sample_split, to_tensor
+from .config import TrainConfig, parse_schedule
+from .data import atomic_path, load_images, load_sample_split, to_tensor
 from .models import Discriminator, Generator, sample_z
 
 LOG_FIELDS = ["step", "epoch", "phase", "d_loss", "g_loss", "d_real", "d_fake", "elapsed_s"]
@@ -49,8 +54,19 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         return precision
     if device.type == "cuda":
         return "bf16"
-    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return "bf16" if native else "fp32"
+    return "bf16" if native_cpu_bf16() else "fp32"
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). The environment
+    variable INPAINT_NATIVE_BF16=1 or =0 overrides the answer, so that one machine can check
+    both branches of "auto" (`make test-matrix` does)."""
+    forced = os.environ.get("INPAINT_NATIVE_BF16")
+    if forced is not None:
+        if forced not in ("0", "1"):
+            raise ValueError(f"INPAINT_NATIVE_BF16 must be 0 or 1, not {forced!r}")
+        return forced == "1"
+    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def autocast(device: torch.device, precision: str):
@@ -61,20 +77,6 @@ def autocast(device: torch.device, precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()
     raise ValueError(f"precision must be 'bf16' or 'fp32', not {precision!r}")
-
-
-def parse_schedule(schedule: str) -> tuple[int, int] | None:
-    """"joint" -> None (D then G on every batch); "30:10" -> (30, 10) (blocks of D-only then
-    G-only batches, the original post's setting)."""
-    if schedule == "joint":
-        return None
-    try:
-        d_steps, g_steps = (int(n) for n in schedule.split(":"))
-    except ValueError:
-        raise ValueError(f"schedule must be 'joint' or 'D:G' such as '30:10', not {schedule!r}")
-    if d_steps < 1 or g_steps < 1:
-        raise ValueError(f"schedule {schedule!r}: both counts must be at least 1")
-    return d_steps, g_steps
 
 
 def batch_phase(step: int, blocks: tuple[int, int] | None) -> str:
@@ -88,6 +90,9 @@ def batch_phase(step: int, blocks: tuple[int, int] | None) -> str:
 def training_images(config: TrainConfig, source=None) -> np.ndarray:
     """uint8 (N, 64, 64, 3) training photographs for `config`."""
     if config.dataset == "sample":
+        if source is not None:
+            raise ValueError(f"--data {source} is not used by dataset 'sample' (the committed "
+                             f"images); drop --data, or pick a dataset with --dataset")
         return load_sample_split("train")
     return load_images(config.dataset, "train", limit=config.limit, source=source)
 
@@ -132,23 +137,73 @@ def g_step(generator, discriminator, opt_g, z, config, device):
     return loss.item(), torch.sigmoid(logits.float()).mean().item()
 
 
+def prepare_output(out: Path, flag: str = "--out") -> Path:
+    """Create the folder `out` if needed and check that files can be written in it: done before
+    any long computation, so that a bad location costs nothing. Raises ValueError naming the
+    problem and the fix."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{flag} {out} is a file, not a folder; choose a folder for {flag}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise ValueError(f"{flag} {out} cannot be created: part of its path is a file; choose "
+                         f"another {flag}") from None
+    except OSError as error:
+        raise ValueError(f"{flag} {out} is not writable ({error.strerror}); choose a writable "
+                         f"folder for {flag}") from None
+    return out
+
+
+def resume_state(out: Path, config: TrainConfig, device) -> dict | None:
+    """The last checkpoint's state in run `out` to continue from; None to start at step 0 (no
+    checkpoint yet). Only `epochs` may differ from the run's settings, and only upwards (to extend
+    a finished run); otherwise CheckpointError names every setting that differs."""
+    last = last_checkpoint(out)
+    if last is not None:
+        state = load_checkpoint(last, map_location=device)
+        saved, source = state["config"], last.name
+    elif (out / "config.json").is_file():
+        state, source = None, "config.json"
+        try:
+            saved = json.loads((out / "config.json").read_text())
+        except ValueError:
+            raise CheckpointError(f"{out / 'config.json'} is unreadable and the run has no "
+                                  f"checkpoint; delete the run or choose another --out") from None
+    else:
+        return None
+    differ = [f"{name}: run {saved.get(name)!r}, now {value!r}"
+              for name, value in asdict(config).items()
+              if name != "epochs" and saved.get(name) != value]
+    if differ:
+        raise CheckpointError(f"cannot resume {out}: settings differ from its {source} "
+                              f"({'; '.join(differ)}); resume with the run's settings (only "
+                              f"--epochs may change) or choose another --out")
+    if state is not None and state["epoch"] > config.epochs:
+        raise CheckpointError(f"cannot resume {out} with epochs={config.epochs}: it already has "
+                              f"epoch {state['epoch']}; pass --epochs {state['epoch']} or more")
+    return state
+
+
 def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, source=None,
           stop_after_epoch: int | None = None, progress: bool = True) -> Path:
     """Train a DCGAN as `config` says, writing checkpoints, log and samples under `out`.
 
-    `resume=True` continues from the last checkpoint in `out` (same config required).
-    `stop_after_epoch` ends the run early after that epoch (used to test resuming).
-    An existing run is never overwritten: without `resume`, a non-empty `out` is an error.
-    Returns the run directory.
+    `resume=True` continues from the last checkpoint in `out` (same config required, except
+    `epochs`, which may be raised to extend a finished run); a run killed before its first
+    checkpoint starts again from step 0. `stop_after_epoch` ends the run early after that epoch
+    (used to test resuming). An existing run is never overwritten: without `resume`, an `out`
+    holding a log is an error. Nothing but the folder itself is written before the settings, the
+    folder, the run to resume and the data have been checked. Returns the run directory.
     """
     out = Path(out)
-    ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
     if not resume and (out / "log.csv").exists():
         raise FileExistsError(f"{out} already holds a training run; pass --resume to continue it "
                               f"or choose another --out")
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
-    sample_dir.mkdir(parents=True, exist_ok=True)
+    prepare_output(out)
     device = pick_device()
+    state = resume_state(out, config, device) if resume else None
     blocks = parse_schedule(config.schedule)
 
     images = to_tensor(training_images(config, source))
@@ -162,35 +217,30 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, sou
     opt_g, opt_d = make_optimizers(config, generator, discriminator)
     rng = torch.Generator().manual_seed(config.seed)  # data order and noise, saved with checkpoints
     fixed_noise = sample_z(config.samples, generator=torch.Generator().manual_seed(config.seed + 1))
-    torch.save(fixed_noise, out / "fixed_noise.pt")
 
     start_epoch, step, elapsed = 0, 0, 0.0
-    if resume:
-        last = last_checkpoint(out)
-        if last is not None:
-            state = load_checkpoint(last, map_location=device)
-            if state["config"] != asdict(config):
-                raise CheckpointError(f"{last} was written with another configuration; resume with "
-                                      f"the same settings or choose another --out")
-            generator.load_state_dict(state["generator"])
-            discriminator.load_state_dict(state["discriminator"])
-            opt_g.load_state_dict(state["opt_g"])
-            opt_d.load_state_dict(state["opt_d"])
-            rng.set_state(state["rng"])
-            torch.set_rng_state(state["torch_rng"])
-            start_epoch, step, elapsed = state["epoch"], state["step"], state["elapsed_s"]
-            truncate_log(out / "log.csv", step)
-            print(f"resuming from {last.name}: epoch {start_epoch}, step {step}")
-    (out / "config.json").write_text(json.dumps(asdict(config), indent=2))
+    if state is not None:
+        load_weights(state, last_checkpoint(out), generator, discriminator)
+        opt_g.load_state_dict(state["opt_g"])
+        opt_d.load_state_dict(state["opt_d"])
+        rng.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        start_epoch, step, elapsed = state["epoch"], state["step"], state["elapsed_s"]
+        print(f"resuming from epoch {start_epoch}, step {step}, towards epoch {config.epochs}")
 
-    log_exists = (out / "log.csv").exists()
+    ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
+    ckpt_dir.mkdir(exist_ok=True)
+    sample_dir.mkdir(exist_ok=True)
+    with atomic_path(out / "config.json") as tmp:
+        tmp.write_text(json.dumps(asdict(config), indent=2))
+    with atomic_path(out / "fixed_noise.pt") as tmp:
+        torch.save(fixed_noise, tmp)
+    start_log(out / "log.csv", step)
     log_file = open(out / "log.csv", "a", newline="")
     log = csv.DictWriter(log_file, LOG_FIELDS)
-    if not log_exists:
-        log.writeheader()
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
     last_epoch = config.epochs if stop_after_epoch is None else min(stop_after_epoch, config.epochs)
-    bar = tqdm(total=(last_epoch - start_epoch) * batches_per_epoch, disable=not progress,
+    bar = tqdm(total=max(0, last_epoch - start_epoch) * batches_per_epoch, disable=not progress,
                desc="train", unit="batch")
     started = time.perf_counter() - elapsed
     try:
@@ -247,16 +297,14 @@ def save_samples(generator, noise: torch.Tensor, path: Path, device) -> None:
     generator.eval()
     images = generator(noise.to(device)).float()
     generator.train(was_training)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    save_image(images, tmp, nrow=8, normalize=True, value_range=(-1, 1))
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        save_image(images, tmp, nrow=8, normalize=True, value_range=(-1, 1))
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
     """Write atomically: a crash mid-write never leaves a truncated checkpoint."""
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
@@ -287,13 +335,39 @@ def last_checkpoint(run: str | os.PathLike) -> Path | None:
     return found[max(found)] if found else None
 
 
+def weights_width(state: dict) -> int | None:
+    """The width of the DCGAN whose weights `state` holds (G's first layer has 8 * width output
+    channels), or None when it has no such layer."""
+    first = state["generator"].get("net.0.weight") if isinstance(state["generator"], dict) else None
+    return first.shape[1] // 8 if isinstance(first, torch.Tensor) and first.ndim == 4 else None
+
+
+def load_weights(state: dict, path, generator, discriminator) -> None:
+    """Load a checkpoint's G and D weights into the models; CheckpointError when they do not fit."""
+    try:
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+    except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint {path}: its weights do not fit the DCGAN its config "
+                              f"describes ({reason}); it is damaged or was edited: retrain") from None
+
+
 def load_models(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """(G, D) from a checkpoint, in eval mode and float32, on `device`."""
     state = load_checkpoint(path, map_location=device)
-    width = state["config"]["width"]
+    config = state["config"] if isinstance(state["config"], dict) else {}
+    width, found = config.get("width"), weights_width(state)
+    if width is None:
+        raise CheckpointError(f"checkpoint {path} has no width in its config (its weights are for "
+                              f"width {found}); it was not written by `train` or was edited: "
+                              f"retrain, or restore its config")
+    if width != found:
+        raise CheckpointError(f"checkpoint {path} says width {width} but its weights are for "
+                              f"width {found}; it was edited or mixed up: retrain, or restore "
+                              f"its config")
     generator, discriminator = Generator(width), Discriminator(width)
-    generator.load_state_dict(state["generator"])
-    discriminator.load_state_dict(state["discriminator"])
+    load_weights(state, path, generator, discriminator)
     return generator.to(device).eval(), discriminator.to(device).eval()
 
 
@@ -305,15 +379,17 @@ def read_log(run: str | os.PathLike) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
-def truncate_log(path: Path, step: int) -> None:
-    """Drop the log rows at or after `step` (written after the checkpoint we resume from)."""
-    if not path.exists():
-        return
-    with open(path, newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if int(row["step"]) < step]
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, LOG_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+def start_log(path: Path, step: int) -> None:
+    """Rewrite the log atomically as its header and the rows of the steps before `step` (those
+    the checkpoint we resume from has seen; step 0 for a new run). Later rows, repeated steps, a
+    torn last line and a missing header, which a kill can leave, are all dropped or restored."""
+    rows = {}
+    if path.exists():
+        with open(path, newline="") as handle:
+            for row in csv.reader(handle):
+                if len(row) == len(LOG_FIELDS) and row[0].isdigit() and int(row[0]) < step:
+                    rows[int(row[0])] = row
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(LOG_FIELDS)
+        writer.writerows(rows[key] for key in sorted(rows))
