@@ -6,27 +6,55 @@ import argparse
 import json
 import sys
 import typing
-from dataclasses import fields
+from dataclasses import Field, fields
+from typing import Callable
 
-from .config import PROFILES, TrainConfig, train_config
+from .config import PROFILES, TrainConfig, flag, train_config
+
+PROFILE_HELP = "the named settings the other flags override (lib/inpaint/config.py; default: cpu)"
+
+
+def add_config_flags(parser: argparse.ArgumentParser, config_class: type,
+                     describe_default: Callable[[Field], str]) -> None:
+    """One flag per field of the dataclass `config_class` (field batch_size: --batch-size), of
+    the field's type (a bool as --flip / --no-flip), its help the field's metadata["help"]
+    followed by describe_default(field). Every flag's default is None, "not given": the caller
+    applies the flags given (`given`) over the defaults that describe_default states."""
+    hints = typing.get_type_hints(config_class)
+    for field in fields(config_class):
+        kind = hints[field.name]
+        text = f"{field.metadata['help']} ({describe_default(field)})".replace("%", "%%")
+        if kind is bool:
+            parser.add_argument(flag(field.name), action=argparse.BooleanOptionalAction,
+                                default=None, help=text)
+        else:
+            base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+            parser.add_argument(flag(field.name), type=base, default=None, help=text)
+
+
+def given(args: argparse.Namespace, config_class: type) -> dict:
+    """{field name: value} of the fields of `config_class` whose flag was given."""
+    return {f.name: getattr(args, f.name) for f in fields(config_class)
+            if getattr(args, f.name) is not None}
+
+
+def profile_values(field: Field) -> str:
+    """What a TrainConfig field's flag defaults to: "default: the profile's: ci 8, cpu 32,
+    full 64", or "default: 0 in every profile"."""
+    values = {name: "not set" if value is None else value for name, value in
+              ((name, getattr(profile.train, field.name)) for name, profile in PROFILES.items())}
+    if len(set(values.values())) == 1:
+        return f"default: {next(iter(values.values()))} in every profile"
+    return "default: the profile's: " + ", ".join(f"{k} {v}" for k, v in values.items())
 
 
 def add_train_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field (--batch-size, --epochs, ...), default: the profile's value."""
-    hints = typing.get_type_hints(TrainConfig)
-    for field in fields(TrainConfig):
-        kind = hints[field.name]
-        flag = "--" + field.name.replace("_", "-")
-        if kind is bool:
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
-        else:
-            base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-            parser.add_argument(flag, type=base, default=None,
-                                help=f"overrides the profile's {field.name}")
+    """One flag per TrainConfig field (--batch-size, --epochs, ...); default: the profile's."""
+    add_config_flags(parser, TrainConfig, profile_values)
 
 
 def overrides(args: argparse.Namespace) -> dict:
-    return {f.name: getattr(args, f.name) for f in fields(TrainConfig)}
+    return given(args, TrainConfig)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a DCGAN, checkpointing every few epochs")
-    train.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    train.add_argument("--profile", choices=sorted(PROFILES), default="cpu", help=PROFILE_HELP)
     train.add_argument("--out", required=True, help="run directory (checkpoints, log, samples)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--data", default=None, help="explicit archive or image folder")
@@ -48,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_flags(bench)
 
     data = commands.add_parser("data", help="locate, verify, decode and cache a dataset split")
-    data.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    data.add_argument("--profile", choices=sorted(PROFILES), default="cpu", help=PROFILE_HELP)
     data.add_argument("--data", default=None, help="explicit archive or image folder")
     add_train_flags(data)
 

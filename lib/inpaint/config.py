@@ -8,7 +8,7 @@ or a flag of the same name on the command line (`--epochs 10`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from numbers import Integral, Real
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -58,21 +58,33 @@ def parse_schedule(schedule: str) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = "tiny-imagenet"   # a key of data.DATASETS, or "sample" (the committed images)
-    limit: int | None = None         # training images: a seeded random subset, None for all
-    width: int = 64                  # filters at the wide end of D (G mirrors it)
-    batch_size: int = 128
-    epochs: int = 55
-    checkpoint_every: int = 5        # epochs between checkpoints (and sample grids)
-    lr: float = 2e-4                 # Adam, as in DCGAN
-    beta1: float = 0.5
-    schedule: str = "joint"          # "joint": a D step then a G step on every batch;
-                                     # "D:G", e.g. "30:10": D-only batches, then G-only batches
-    precision: str = "auto"          # "bf16" (autocast), "fp32", or "auto": bf16 where native
-    flip: bool = True                # random horizontal flips of the training images
-    channels_last: bool = True
-    seed: int = 0
-    samples: int = 64                # size of the fixed-noise sample grid
+    """Training settings. Each field's metadata["help"] is also its command-line help."""
+
+    dataset: str = field(default="tiny-imagenet", metadata={
+        "help": 'a dataset of inpaint.data.DATASETS, or "sample" (the committed images)'})
+    limit: int | None = field(default=None, metadata={
+        "help": "training images: a seeded random subset of this many (all when not set)"})
+    width: int = field(default=64, metadata={
+        "help": "filters at the wide end of D (G mirrors it)"})
+    batch_size: int = field(default=128, metadata={"help": "images per training step"})
+    epochs: int = field(default=55, metadata={"help": "passes over the training images"})
+    checkpoint_every: int = field(default=5, metadata={
+        "help": "epochs between checkpoints (and sample grids)"})
+    lr: float = field(default=2e-4, metadata={"help": "Adam's step size, as in DCGAN"})
+    beta1: float = field(default=0.5, metadata={"help": "Adam's beta1, as in DCGAN"})
+    schedule: str = field(default="joint", metadata={
+        "help": '"joint": a D step then a G step on every batch; "D:G", e.g. "30:10": blocks of '
+                'D-only batches, then of G-only batches (the course post)'})
+    precision: str = field(default="auto", metadata={
+        "help": '"bf16" (autocast), "fp32", or "auto": bf16 where the hardware computes it '
+                'natively'})
+    flip: bool = field(default=True, metadata={
+        "help": "random horizontal flips of the training images"})
+    channels_last: bool = field(default=True, metadata={
+        "help": "channels-last memory layout for the networks and batches"})
+    seed: int = field(default=0, metadata={
+        "help": "seeds the initial weights, the data order, the noise and the sample codes"})
+    samples: int = field(default=64, metadata={"help": "size of the fixed-noise sample grid"})
 
     def __post_init__(self):
         """Refuse any setting that would crash later or silently train something else."""

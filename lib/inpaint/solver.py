@@ -23,7 +23,7 @@ result never depends on the other images in its batch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -36,16 +36,30 @@ from .models import sample_z
 
 @dataclass(frozen=True)
 class SolverConfig:
-    lam: float = 0.003          # weight of the perceptual term
-    norm: str = "l1"            # context loss: "l1" (the paper) or "l2" (the post)
-    weighting: str = "yeh"      # "yeh" (importance weights) or "plain" (the mask)
-    window: int = 7             # side of Yeh's weighting window
-    optimizer: str = "adam"     # "adam" (the paper) or "gd" (the post)
-    iters: int = 1500           # iteration budget (the paper: 1,500)
-    lr: float = 0.01            # step size of either rule
-    tol: float = 1e-4           # "gd": stop an image when ||grad_z||_1 < tol
-    restarts: int = 1           # starting codes per image
-    seed: int = 0               # seeds the starting codes
+    """The solver's settings. Each field's metadata["help"] is also its command-line help."""
+
+    lam: float = field(default=0.003, metadata={
+        "help": "weight of the perceptual term lam * log(1 - D(G(z))); 0: the context loss only"})
+    norm: str = field(default="l1", metadata={
+        "help": 'context loss: "l1" (the paper) or "l2" (the course post)'})
+    weighting: str = field(default="yeh", metadata={
+        "help": '"yeh" (importance weights: known pixels near the hole count most) or "plain" '
+                '(every known pixel alike)'})
+    window: int = field(default=7, metadata={
+        "help": "side of Yeh's weighting window, in pixels (odd)"})
+    optimizer: str = field(default="adam", metadata={
+        "help": '"adam" (the paper: Adam, z clipped to [-1, 1]) or "gd" (the post: plain '
+                'gradient descent)'})
+    iters: int = field(default=1500, metadata={
+        "help": "iteration budget per image (the paper: 1,500)"})
+    lr: float = field(default=0.01, metadata={
+        "help": "step size of either optimizer"})
+    tol: float = field(default=1e-4, metadata={
+        "help": '"gd" only: stop an image when the l1 norm of its gradient in z is below tol'})
+    restarts: int = field(default=1, metadata={
+        "help": "starting codes per image; each image keeps the one with the lowest final loss"})
+    seed: int = field(default=0, metadata={
+        "help": "seeds the starting codes"})
 
     def __post_init__(self):
         """Refuse settings that would return a wrong or empty result (NaN lam, no iteration)."""
