@@ -5,7 +5,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from inpaint import experiments, pipeline
+from inpaint import pipeline, runs
 
 
 def write_notebook(folder, name, sources):
@@ -56,9 +56,9 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     source, out = tmp_path / "notebooks", tmp_path / "results"
     source.mkdir()
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
-    monkeypatch.setattr(experiments, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
     names = pipeline.NOTEBOOKS
-    chosen = experiments.chosen_epoch_file("ci")
+    chosen = runs.chosen_epoch_file("ci")
     chosen.parent.mkdir(parents=True)
     chosen.write_text('{"epoch": 2}')
     for name in names:

@@ -20,15 +20,19 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import torch
+from torchvision.utils import save_image
 
+from . import reference
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
-from .experiments import (MODELS, RUNS_DIR, chosen_epoch_file, ensure_trained, model_config,
-                          run_dir)
+from .runs import (CHOICES_FILE, RUN_NAMES, RUNS_DIR, chosen_epoch, chosen_epoch_file,
+                   ensure_trained, evaluated_gan, run_config, run_dir)
 from .train import pick_device, read_log, training_images
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -38,7 +42,7 @@ GENERATED_DIR = PROJECT_ROOT / "book" / "_generated"
 NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
              "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
 READS_CHOSEN_EPOCH = NOTEBOOKS[2:]  # the notebooks after the selection chapter, which writes it
-TRAINED = ("train", "celeba")  # the runs `make study` trains before the notebooks
+TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
 TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
             "scikit-image", "opencv-python-headless", "papermill", "nbval", "jupyter-book")
@@ -55,13 +59,16 @@ def stage(name: str) -> None:
 def notebook_inputs(notebook: str, profile: str) -> list[Path]:
     """Every file a notebook's result depends on: its source, the library modules the notebooks
     use (not the command-line tools: pipeline, cli, bench, complete), the trained runs (settings
-    and checkpoints) and, for the notebooks after the selection chapter, the chosen epoch it
-    wrote. Files that do not exist (yet) are listed too: their absence is part of the state."""
+    and checkpoints), the evaluated model's files and the recorded by-eye choices, and, for the
+    notebooks after the selection chapter, the chosen epoch it wrote. Files that do not exist
+    (yet) are listed too: their absence is part of the state."""
     modules = [p for p in sorted((PROJECT_ROOT / "lib").rglob("*.py")) if p.stem not in TOOLS]
-    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules]
-    for model in TRAINED:
-        run = run_dir(profile, model)
+    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules, CHOICES_FILE]
+    for name in TRAINED:
+        run = run_dir(profile, name)
         paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
+    if get_profile(profile).study.reference:
+        paths += evaluated_gan(profile).files()
     if notebook in READS_CHOSEN_EPOCH:
         paths.append(chosen_epoch_file(profile))
     return paths
@@ -91,7 +98,20 @@ def execute(notebook: str, profile: str, out_dir: Path) -> float:
             f"notebook {notebook} failed in cell {error.cell_index} (execution count "
             f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed notebook "
             f"is {output}; fix the cause and run the study again") from None
+    hide_injected_parameters(output)
     return time.perf_counter() - started
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's injected-parameters cell `remove-cell`, so that the book shows results,
+    not set-up (the notebook keeps it; nbval re-executes it)."""
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(notebook, path)
 
 
 def run_notebooks(profile: str, out_dir: Path = RESULTS_DIR, force: bool = False) -> dict:
@@ -119,41 +139,64 @@ def run_notebooks(profile: str, out_dir: Path = RESULTS_DIR, force: bool = False
 
 # ------------------------------------------------------------------------- generated pages
 
-def training_seconds(profile: str, model: str) -> float:
+def training_seconds(profile: str, name: str) -> float:
     """Wall-clock training time of a run, from its log."""
-    return float(read_log(run_dir(profile, model)).elapsed_s.max())
+    return float(read_log(run_dir(profile, name)).elapsed_s.max())
 
 
-def write_generated_pages(profile: str, notebook_seconds: dict) -> None:
-    """book/_generated/{run_summary,data_summary,environment}.md, included by the chapters."""
+def describe(config: dict) -> str:
+    """A training configuration in words: width, images, epochs, batch."""
+    images = "all" if config["limit"] is None else f"{config['limit']:,}"
+    return (f"width {config['width']}, {images} {config['dataset']} images, "
+            f"{config['epochs']} epochs of batch {config['batch_size']}")
+
+
+def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: dict) -> None:
+    """book/_generated/: run_summary.md, data_summary.md and environment.md, included by the
+    chapters, and samples_chosen_epoch.png, the evaluated model's samples on the front page."""
     GENERATED_DIR.mkdir(parents=True, exist_ok=True)
     device = pick_device()
     hardware = (sys_cpu() if device.type == "cpu" else _gpu_name()) + f", {_cores()} CPU cores"
-    train_s = {m: training_seconds(profile, m) for m in MODELS}
-    total = sum(train_s.values()) + sum(notebook_seconds.values())
-    config = model_config(profile)
+    train_s = {name: training_seconds(profile, name) for name in RUN_NAMES}
+    minutes = {"data": stage_seconds["data"] / 60, "training": sum(train_s.values()) / 60,
+               "notebooks": sum(notebook_seconds.values()) / 60}
+    gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
+    scratch = run_config(profile)
+    if gan.reference:
+        info = reference.run_info(gan.reference)
+        evaluated = (f"the shipped reference model **{gan.key}** ({describe(gan.config())}; "
+                     f"{info['images_kept']:,} images kept), trained by this project's code on "
+                     f"{info['hardware'].split(',')[0]} in {info['training_seconds']} s and "
+                     f"evaluated here. Beside it, the `{profile}` model ({describe(asdict(scratch))}) "
+                     f"was trained here from scratch in {train_s['main'] / 60:.1f} min")
+    else:
+        evaluated = (f"the `{profile}` model ({describe(asdict(scratch))}), trained here in "
+                     f"{train_s['main'] / 60:.1f} min")
     (GENERATED_DIR / "run_summary.md").write_text(
-        f"The results in this book were computed with the **`{profile}` profile** on "
-        f"{hardware} ({device.type.upper()}). Training the main DCGAN "
-        f"(width {config.width}, {config.epochs} epochs, "
-        f"{'all' if config.limit is None else f'{config.limit:,}'} {config.dataset} images) took "
-        f"{train_s['train'] / 60:.1f} min, the CelebA model {train_s['celeba'] / 60:.1f} min, the two "
-        f"short schedule runs {(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} "
-        f"min, and the six result notebooks {sum(notebook_seconds.values()) / 60:.1f} min: "
-        f"{total / 60:.1f} min in all. See {{doc}}`reproducibility` for the exact commands.\n")
-    last = sorted((run_dir(profile) / "samples").glob("epoch_*.png"))[-1]
-    shutil.copyfile(last, GENERATED_DIR / "samples_last_epoch.png")
+        f"The results in this book were computed with the **`{profile}` profile** on {hardware} "
+        f"({device.type.upper()}). Every results chapter reports {evaluated}; the chapters use "
+        f"its epoch-{epoch} checkpoint, chosen in the selection chapter. The CelebA model took "
+        f"{train_s['celeba'] / 60:.1f} min to train and the two short schedule runs "
+        f"{(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} min. End to end: "
+        + ", ".join(f"{stage} {value:.1f} min" for stage, value in minutes.items())
+        + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
+        f"HTML). See {{doc}}`reproducibility` for the commands and each step's time.\n")
+    with torch.no_grad():
+        samples = gan.generator(epoch)(gan.fixed_noise())
+    save_image(samples, GENERATED_DIR / "samples_chosen_epoch.png", nrow=8, normalize=True,
+               value_range=(-1, 1))
     (GENERATED_DIR / "data_summary.md").write_text(data_summary(profile))
-    (GENERATED_DIR / "environment.md").write_text(environment(hardware, train_s, notebook_seconds))
+    (GENERATED_DIR / "environment.md").write_text(
+        environment(hardware, stage_seconds, train_s, notebook_seconds))
 
 
 def data_summary(profile: str) -> str:
     """A Markdown table of the images each model and notebook used, with dropped counts."""
     rows = []
-    for model in TRAINED:
-        config = model_config(profile, model)
+    for name in TRAINED:
+        config = run_config(profile, name)
         images = training_images(config)
-        rows.append({"use": f"training ({model})", "dataset": config.dataset,
+        rows.append({"use": f"training ({name})", "dataset": config.dataset,
                      "images": len(images)})
     study = get_profile(profile).study
     evaluation = () if study.val_dataset == "sample" else (study.val_dataset, "celeba", "coco")
@@ -167,13 +210,14 @@ def data_summary(profile: str) -> str:
             + pd.DataFrame(rows).fillna("").to_markdown(index=False) + "\n")
 
 
-def environment(hardware: str, train_s: dict, notebook_seconds: dict) -> str:
+def environment(hardware: str, stage_seconds: dict, train_s: dict, notebook_seconds: dict) -> str:
     """Versions, hardware, run times and the sha256 of every archive found, as Markdown."""
     versions = {name: _version(name) for name in PACKAGES}
     lines = [f"- Python {platform.python_version()} on {platform.platform()}",
              f"- Hardware: {hardware}",
              "- Packages: " + ", ".join(f"{k} {v}" for k, v in versions.items()), "",
              "| step | minutes |", "|---|---|"]
+    lines += [f"| data: decode or read the cache | {stage_seconds['data'] / 60:.1f} |"]
     lines += [f"| training: {m} | {s / 60:.1f} |" for m, s in train_s.items()]
     lines += [f"| notebook: {n} | {s / 60:.1f} |" for n, s in notebook_seconds.items()]
     lines += ["", "Archives used (sha256):", ""]
@@ -231,14 +275,15 @@ def build_book() -> Path:
 def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     started = time.perf_counter()
     stage("data")
-    for model in TRAINED:
-        training_images(model_config(profile, model))
+    for name in TRAINED:
+        training_images(run_config(profile, name))
+    stage_seconds = {"data": time.perf_counter() - started}
     stage("train")
-    for model in TRAINED:
-        ensure_trained(profile, model)
+    for name in TRAINED:
+        ensure_trained(profile, name)
     stage("notebooks")
     seconds = run_notebooks(profile, force=force_notebooks)
-    write_generated_pages(profile, seconds)
+    write_generated_pages(profile, stage_seconds, seconds)
     html = build_book()
     print(f"\nstudy ({profile}) done in {(time.perf_counter() - started) / 60:.1f} min")
     print(f"open the book: {html}")

@@ -15,12 +15,15 @@ def moving_average(values: pd.Series, window: int) -> pd.Series:
     return values.rolling(window, min_periods=1).mean()
 
 
-def training_curves(log: pd.DataFrame, window: int = 50, checkpoint_every: int | None = None):
+def training_curves(log: pd.DataFrame, window: int = 50, marked_epochs=(),
+                    batch_size: int | None = None, title: str | None = None):
     """D and G losses (top) and mean D(x), D(G(z)) (bottom) against the training step.
 
     log: the run's log.csv as a DataFrame. Faint lines are per step, bold ones the trailing
     moving average over `window` steps. Where the schedule alternates blocks of D-only and
-    G-only batches, each series is drawn on the steps that produced it.
+    G-only batches, each series is drawn on the steps that produced it. `marked_epochs` get a
+    dotted line at their last step. With `batch_size`, a top axis counts the original post's
+    steps of batch 64 that saw as many images.
     """
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
     for axis, columns in ((top, [("d_loss", "D loss"), ("g_loss", "G loss")]),
@@ -32,15 +35,39 @@ def training_curves(log: pd.DataFrame, window: int = 50, checkpoint_every: int |
                       linewidth=1.8, label=f"{label} (moving average, {window} steps)")
         axis.legend(loc="upper right")
         axis.grid(alpha=0.3)
-    if checkpoint_every:
-        for epoch in range(checkpoint_every, int(log.epoch.max()) + 1, checkpoint_every):
-            step = log.step[log.epoch == epoch].max()
-            for axis in (top, bottom):
-                axis.axvline(step, color="grey", linewidth=0.5, linestyle=":")
-    top.set_ylabel("binary cross-entropy")
-    bottom.set_ylabel("probability 'real'")
+    for epoch in marked_epochs:
+        step = log.step[log.epoch == epoch].max()
+        for axis in (top, bottom):
+            axis.axvline(step, color="grey", linewidth=0.8, linestyle=":")
+        top.annotate(f"{epoch}", (step, 1), xycoords=("data", "axes fraction"), ha="center",
+                     va="bottom", fontsize=8, color="grey")
+    if batch_size:
+        post = top.secondary_xaxis("top", functions=(lambda s: s * batch_size / 64,
+                                                     lambda p: p * 64 / batch_size))
+        post.set_xlabel("the post's steps of batch 64 (same number of images seen)", fontsize=9)
+    top.set_ylabel("loss (binary cross-entropy)")
+    bottom.set_ylabel("mean probability 'real'")
     bottom.set_ylim(0, 1)
-    bottom.set_xlabel("training step (one batch each; dotted lines: checkpoints)")
+    bottom.set_xlabel("training step (one batch each; dotted lines: the marked epochs' ends)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def scores_with_errors(scores: pd.DataFrame, column: str, ylabel: str, chosen: int | None = None):
+    """A score per epoch (index) with error bars of one standard error (`column + "_sem"`);
+    the `chosen` epoch drawn in red."""
+    fig, axis = plt.subplots(figsize=(7, 3.8))
+    axis.errorbar(scores.index, scores[column], yerr=scores[column + "_sem"], fmt="o-",
+                  capsize=4, label="mean ± one standard error")
+    if chosen is not None:
+        axis.plot([chosen], [scores.loc[chosen, column]], "o", color="red", markersize=10,
+                  label=f"chosen: epoch {chosen}", zorder=3)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(ylabel)
+    axis.legend()
+    axis.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -93,14 +120,18 @@ def metric_bars(table: pd.DataFrame, x: str, y: str, hue: str | None = None, tit
 
 
 def metric_lines(table: pd.DataFrame, x: str, y: str, hue: str, style: str | None = None,
-                 title: str = "", log_x: bool = False):
-    """Means with 95% confidence bands against a numeric x (e.g. lambda)."""
+                 title: str = "", log_x: bool = False, xlabel: str | None = None,
+                 ylabel: str | None = None):
+    """Means with 95% confidence bands against a numeric x (e.g. lambda); axes named in words
+    by `xlabel` and `ylabel` (the column names otherwise)."""
     fig, axis = plt.subplots(figsize=(9, 4.5))
     sns.lineplot(data=table, x=x, y=y, hue=hue, style=style, errorbar=("ci", 95), seed=0,
                  marker="o", ax=axis)
     if log_x:  # symmetric log, so that 0 has a place at the left end
         axis.set_xscale("symlog", linthresh=1e-4)
         axis.set_xlim(0, table[x].max() * 2)
+    axis.set_xlabel(xlabel or x)
+    axis.set_ylabel(ylabel or y)
     axis.set_title(title)
     axis.grid(alpha=0.3)
     fig.tight_layout()
