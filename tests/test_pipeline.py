@@ -73,3 +73,12 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     rerun = {name for name in names if f"{name}: running" in log}
     assert rerun == {"03_lambda_norm_ablation", "04_reconstruction_grids", "05_comparison",
                      "06_solver_behaviour"}
+
+
+def test_only_the_published_profile_writes_the_committed_book():
+    """Trying a quick profile must not overwrite book/results or book/_generated."""
+    assert pipeline.book_dirs(pipeline.PUBLISHED) == (pipeline.RESULTS_DIR, pipeline.GENERATED_DIR)
+    for profile in ("ci", "full"):
+        results, generated = pipeline.book_dirs(profile)
+        assert results.is_relative_to(runs.RUNS_DIR / profile)
+        assert generated.is_relative_to(runs.RUNS_DIR / profile)

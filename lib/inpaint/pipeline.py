@@ -36,9 +36,11 @@ from .runs import (CHOICES_FILE, RUN_NAMES, RUNS_DIR, chosen_epoch, chosen_epoch
 from .train import pick_device, read_log, training_images
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-RESULTS_DIR = PROJECT_ROOT / "book" / "results"
+BOOK_DIR = PROJECT_ROOT / "book"
+RESULTS_DIR = BOOK_DIR / "results"
 REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
-GENERATED_DIR = PROJECT_ROOT / "book" / "_generated"
+GENERATED_DIR = BOOK_DIR / "_generated"
+PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/results, _generated)
 NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
              "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
 READS_CHOSEN_EPOCH = NOTEBOOKS[2:]  # the notebooks after the selection chapter, which writes it
@@ -114,9 +116,11 @@ def hide_injected_parameters(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_notebooks(profile: str, out_dir: Path = RESULTS_DIR, force: bool = False) -> dict:
-    """Execute every notebook whose fingerprint changed; returns {notebook: seconds of its last
-    execution}, recorded in fingerprints.json for the ones skipped."""
+def run_notebooks(profile: str, out_dir: Path | None = None, force: bool = False) -> dict:
+    """Execute every notebook whose fingerprint changed into `out_dir` (by default the
+    profile's, see `book_dirs`); returns {notebook: seconds of its last execution}, recorded in
+    fingerprints.json for the ones skipped."""
+    out_dir = out_dir or book_dirs(profile)[0]
     stamps_file = out_dir / "fingerprints.json"
     stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
     times = {}
@@ -151,10 +155,21 @@ def describe(config: dict) -> str:
             f"{config['epochs']} epochs of batch {config['batch_size']}")
 
 
+def book_dirs(profile: str) -> tuple[Path, Path]:
+    """(executed notebooks, generated pages) of a profile: book/results and book/_generated for
+    the published profile; runs/<profile>/book/{results,_generated} for any other, so that trying
+    another profile never overwrites the committed book."""
+    if profile == PUBLISHED:
+        return RESULTS_DIR, GENERATED_DIR
+    return RUNS_DIR / profile / "book" / "results", RUNS_DIR / profile / "book" / "_generated"
+
+
 def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: dict) -> None:
-    """book/_generated/: run_summary.md, data_summary.md and environment.md, included by the
-    chapters, and samples_chosen_epoch.png, the evaluated model's samples on the front page."""
-    GENERATED_DIR.mkdir(parents=True, exist_ok=True)
+    """The generated pages of `book_dirs(profile)`: run_summary.md, data_summary.md and
+    environment.md, included by the chapters, and samples_chosen_epoch.png, the evaluated
+    model's samples on the front page."""
+    generated = book_dirs(profile)[1]
+    generated.mkdir(parents=True, exist_ok=True)
     device = pick_device()
     hardware = (sys_cpu() if device.type == "cpu" else _gpu_name()) + f", {_cores()} CPU cores"
     train_s = {name: training_seconds(profile, name) for name in RUN_NAMES}
@@ -172,7 +187,7 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     else:
         evaluated = (f"the `{profile}` model ({describe(asdict(scratch))}), trained here in "
                      f"{train_s['main'] / 60:.1f} min")
-    (GENERATED_DIR / "run_summary.md").write_text(
+    (generated / "run_summary.md").write_text(
         f"The results in this book were computed with the **`{profile}` profile** on {hardware} "
         f"({device.type.upper()}). Every results chapter reports {evaluated}; the chapters use "
         f"its epoch-{epoch} checkpoint, chosen in the selection chapter. The CelebA model took "
@@ -183,10 +198,10 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         f"HTML). See {{doc}}`reproducibility` for the commands and each step's time.\n")
     with torch.no_grad():
         samples = gan.generator(epoch)(gan.fixed_noise())
-    save_image(samples, GENERATED_DIR / "samples_chosen_epoch.png", nrow=8, normalize=True,
+    save_image(samples, generated / "samples_chosen_epoch.png", nrow=8, normalize=True,
                value_range=(-1, 1))
-    (GENERATED_DIR / "data_summary.md").write_text(data_summary(profile))
-    (GENERATED_DIR / "environment.md").write_text(
+    (generated / "data_summary.md").write_text(data_summary(profile))
+    (generated / "environment.md").write_text(
         environment(hardware, stage_seconds, train_s, notebook_seconds))
 
 
@@ -261,15 +276,29 @@ def _version(package: str) -> str:
 
 # ------------------------------------------------------------------------- the whole study
 
-def build_book() -> Path:
+def build_book(profile: str = PUBLISHED) -> Path:
+    """The HTML book of a profile's results; returns its index.html. The published profile's
+    book is built in place (_build/html); another profile's from a copy of the book's sources
+    with its own results, under runs/<profile>/book-source/_build/html."""
     stage("book")
-    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(PROJECT_ROOT),
+    source = PROJECT_ROOT
+    if profile != PUBLISHED:
+        source = RUNS_DIR / profile / "book-source"
+        shutil.rmtree(source, ignore_errors=True)
+        shutil.copytree(BOOK_DIR, source / "book", ignore=shutil.ignore_patterns(
+            RESULTS_DIR.name, GENERATED_DIR.name))
+        for name in ("_config.yml", "_toc.yml"):
+            shutil.copyfile(PROJECT_ROOT / name, source / name)
+        results, generated = book_dirs(profile)
+        shutil.copytree(results, source / "book" / RESULTS_DIR.name)
+        shutil.copytree(generated, source / "book" / GENERATED_DIR.name)
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(source),
                "--warningiserror", "--keep-going"]
-    result = subprocess.run(command, cwd=PROJECT_ROOT)
+    result = subprocess.run(command, cwd=source)
     if result.returncode != 0:
         raise RuntimeError(f"the book build failed or warned (exit {result.returncode}); "
                            f"see the messages above")
-    return PROJECT_ROOT / "_build" / "html" / "index.html"
+    return source / "_build" / "html" / "index.html"
 
 
 def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
@@ -284,7 +313,7 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     stage("notebooks")
     seconds = run_notebooks(profile, force=force_notebooks)
     write_generated_pages(profile, stage_seconds, seconds)
-    html = build_book()
+    html = build_book(profile)
     print(f"\nstudy ({profile}) done in {(time.perf_counter() - started) / 60:.1f} min")
     print(f"open the book: {html}")
     return html
