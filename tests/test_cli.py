@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import fields
 
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
 
-from inpaint.cli import main
+from inpaint.cli import build_parser, main
+from inpaint.config import TrainConfig
 from inpaint.data import SAMPLE_DIR
+from inpaint.solver import SolverConfig
 from inpaint.train import checkpoints
 
 FAST = ["--iters", "3", "--restarts", "1"]
@@ -54,19 +57,21 @@ def test_existing_outputs_are_not_overwritten(checkpoint, images, tmp_path, caps
     assert complete(checkpoint, images, out, "--overwrite") == 0
 
 
-def test_unreadable_files_are_skipped_and_other_sizes_resized(checkpoint, images, tmp_path, capsys):
+def test_unreadable_files_are_skipped_and_other_sizes_kept(checkpoint, images, tmp_path,
+                                                            capsys):
     (images / "broken.jpg").write_bytes(b"not an image")
     Image.new("RGB", (128, 96), (200, 10, 10)).save(images / "large.png")
-    with pytest.warns(UserWarning, match="large.png 128x96"):
-        assert complete(checkpoint, images, tmp_path / "out") == 0
-    assert "skipping unreadable image" in capsys.readouterr().err
-    assert (tmp_path / "out" / "large_blended.png").exists()
+    assert complete(checkpoint, images, tmp_path / "out") == 0
+    captured = capsys.readouterr()
+    assert "skipping unreadable image" in captured.err
+    assert "large: 128x96 image, hole within 64x48 pixels" in captured.out
+    assert Image.open(tmp_path / "out" / "large_blended.png").size == (128, 96)
     assert not (tmp_path / "out" / "broken_blended.png").exists()
 
 
 @pytest.mark.parametrize("problem,message", [
     ("checkpoint", "does not exist"), ("input", "does not exist"),
-    ("mask-size", "must be 64x64"), ("mask-empty", "no hole"), ("mask-kind", "unknown mask kind"),
+    ("mask-size", "draw the mask at the image's size"), ("mask-empty", "no hole"), ("mask-kind", "unknown mask kind"),
 ])
 def test_bad_input_gives_a_clear_error(checkpoint, images, tmp_path, capsys, problem, message):
     args = {"checkpoint": checkpoint, "input": str(images), "mask": "center"}
@@ -92,3 +97,18 @@ def test_bad_input_gives_a_clear_error(checkpoint, images, tmp_path, capsys, pro
 def test_train_cli_refuses_to_overwrite_a_run(ci_run, capsys):
     assert main(["train", "--profile", "ci", "--out", str(ci_run)]) == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def test_every_flag_has_help_and_solver_flags_state_their_dataclass_default():
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for name in ("train", "data", "complete"):
+        for action in commands[name]._actions:
+            assert action.help, f"{name} {action.option_strings} has no help"
+    complete_flags = {a.dest: a.help for a in commands["complete"]._actions}
+    for field in fields(SolverConfig):
+        assert complete_flags[field.name].startswith(field.metadata["help"])
+        assert f"(default: {field.default}" in complete_flags[field.name]
+    train_flags = {a.dest: a.help for a in commands["train"]._actions}
+    for field in fields(TrainConfig):
+        assert train_flags[field.name].startswith(field.metadata["help"])
+    assert "--model tiny-imagenet-full --input photo.jpg" in commands["complete"].format_help()

@@ -1,0 +1,250 @@
+"""`complete --model`: the shipped weights without training, and photos larger than 64x64
+completed around the hole and put back at full resolution.
+
+A width-8 fake reference model (made as in test_reference.py) stands in for the shipped one, so
+these tests need no ../shared; the real 224x224 MSCOCO photo with the real full-scale model runs
+when ../shared is beside the project and is skipped otherwise.
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from inpaint import complete as complete_module
+from inpaint import reference, runs
+from inpaint.blend import poisson
+from inpaint.cli import main
+from inpaint.complete import MODEL_DEFAULTS, Square, put_back, shrink, square_around_hole
+from inpaint.data import COCO_100, DATASETS, SHARED_DIR, list_members
+from inpaint.masks import center
+from inpaint.solver import SolverConfig
+from inpaint.train import checkpoints
+from test_reference import FAKE, make_fake_reference
+
+FAST = ["--iters", "3"]
+
+
+def error_line(capsys) -> str:
+    """The CLI's stderr, checked to be one `error: ...` line (no traceback)."""
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    return err
+
+
+@pytest.fixture
+def fake_model(tmp_path, monkeypatch):
+    """The fake model (G at epochs 5 and 10, D at 10) in a folder that INPAINT_MODELS points to,
+    and an empty choices file; returns the model's folder."""
+    monkeypatch.setitem(reference.REFERENCE_MODELS, FAKE.name, FAKE)
+    make_fake_reference(tmp_path / "models" / FAKE.folder)
+    monkeypatch.setenv(reference.MODELS_ENV, str(tmp_path / "models"))
+    monkeypatch.setattr(runs, "CHOICES_FILE", tmp_path / "choices.yml")
+    return tmp_path / "models" / FAKE.folder
+
+
+@pytest.fixture
+def solver_configs(monkeypatch):
+    """The SolverConfig of every solve the CLI runs, in order."""
+    seen, solve = [], complete_module.complete
+
+    def recording(generator, discriminator, y, mask, config):
+        seen.append(config)
+        return solve(generator, discriminator, y, mask, config, progress=False)
+
+    monkeypatch.setattr(complete_module, "complete", recording)
+    return seen
+
+
+def photo_and_mask(folder, size=(200, 150), hole=(40, 90, 60, 120)):
+    """A smooth synthetic photo of `size` (width, height) and its PNG mask, black in the box
+    (top, bottom, left, right); returns (photo path, mask path, photo array, known array)."""
+    width, height = size
+    rows, cols = np.mgrid[0:height, 0:width]
+    photo = np.stack([rows * 255 // height, cols * 255 // width, (rows + cols) % 256], -1)
+    photo = photo.astype(np.uint8)
+    known = np.ones((height, width), bool)
+    top, bottom, left, right = hole
+    known[top:bottom, left:right] = False
+    Image.fromarray(photo).save(folder / "photo.png")
+    Image.fromarray(known.astype(np.uint8) * 255).save(folder / "mask.png")
+    return folder / "photo.png", folder / "mask.png", photo, known
+
+
+# ------------------------------------------------------------------ --model, --epoch, --checkpoint
+
+def test_model_by_name_uses_the_last_epoch_when_none_is_chosen(fake_model, tmp_path, capsys,
+                                                             solver_configs):
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    assert main(["complete", "--model", FAKE.name, "--input", str(photo), "--mask", str(mask),
+                 "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "generator of epoch 10 (the last: no epoch is chosen" in out
+    assert "discriminator of epoch 10" in out
+    assert solver_configs[0].iters == MODEL_DEFAULTS["iters"]  # --model's modest default
+
+
+def test_model_by_path_uses_the_chosen_epoch_and_the_nearest_discriminator(fake_model, tmp_path,
+                                                                          capsys, solver_configs):
+    runs.CHOICES_FILE.write_text(f"{FAKE.name}:\n  epoch: 5\n  reason: the fills look best\n")
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    for i, model in enumerate((fake_model, fake_model.parent)):  # the folder, or one holding it
+        assert main(["complete", "--model", str(model), "--input", str(photo), "--mask",
+                     str(mask), "--out", str(tmp_path / f"out{i}"), *FAST]) == 0
+        out = capsys.readouterr().out
+        assert "generator of epoch 5 (the epoch chosen in choices.yml)" in out
+        assert "discriminator of epoch 10, the nearest saved" in out
+    assert [config.iters for config in solver_configs] == [3, 3]  # --iters overrides
+
+
+def test_epoch_flag_overrides_the_choice_and_an_unknown_epoch_lists_those_available(
+        fake_model, tmp_path, capsys):
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    args = ["complete", "--model", FAKE.name, "--input", str(photo), "--mask", str(mask), *FAST]
+    assert main([*args, "--epoch", "5", "--out", str(tmp_path / "out")]) == 0
+    assert "generator of epoch 5 (--epoch)" in capsys.readouterr().out
+    assert main([*args, "--epoch", "7", "--out", str(tmp_path / "out7")]) == 2
+    assert "no generator at epoch 7; available epochs: 5, 10" in error_line(capsys)
+    assert not (tmp_path / "out7").exists()
+
+
+@pytest.mark.parametrize("flags,message", [
+    ([], "pass exactly one of --model"),
+    (["--model", FAKE.name, "--checkpoint", "x.pt"], "pass exactly one of --model"),
+    (["--checkpoint", "x.pt", "--epoch", "5"], "--epoch chooses an epoch of --model"),
+    (["--model", "no-such-model"], "neither a shipped model"),
+])
+def test_model_flags_misused_give_one_line(fake_model, tmp_path, capsys, flags, message):
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    assert main(["complete", *flags, "--input", str(photo), "--mask", str(mask),
+                 "--out", str(tmp_path / "out"), *FAST]) == 2
+    assert message in error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_checkpoint_keeps_the_solvers_own_defaults(ci_run, tmp_path, monkeypatch):
+    class Stop(Exception):
+        pass
+
+    def stop(generator, discriminator, y, mask, config):
+        raise Stop(config)
+
+    monkeypatch.setattr(complete_module, "complete", stop)
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    with pytest.raises(Stop) as stopped:
+        main(["complete", "--checkpoint", str(checkpoints(ci_run)[3]), "--input", str(photo),
+              "--mask", str(mask), "--out", str(tmp_path / "out")])
+    assert stopped.value.args[0] == SolverConfig()
+
+
+# ------------------------------------------------------------------ photos at full resolution
+
+def test_large_photo_keeps_its_size_and_known_pixels(fake_model, tmp_path, capsys):
+    photo_path, mask, photo, known = photo_and_mask(tmp_path)
+    assert main(["complete", "--model", FAKE.name, "--input", str(photo_path), "--mask",
+                 str(mask), "--out", str(tmp_path / "out"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "photo: 200x150 image, hole within 60x50 pixels" in out
+    assert "the 120x120 square at x=30, y=5 around the hole is completed at 64x64" in out
+    for kind in ("corrupted", "completed", "blended"):
+        result = np.asarray(Image.open(tmp_path / "out" / f"photo_{kind}.png"))
+        assert result.shape == photo.shape
+        np.testing.assert_array_equal(result[known], photo[known])
+    corrupted = np.asarray(Image.open(tmp_path / "out" / "photo_corrupted.png"))
+    assert (corrupted[~known] == 128).all()  # the hole in grey
+    for kind in ("completed", "blended"):
+        filled = np.asarray(Image.open(tmp_path / "out" / f"photo_{kind}.png"))[~known]
+        assert not (filled == 128).all()
+    assert np.asarray(Image.open(tmp_path / "out" / "photo_generated.png")).shape == (64, 64, 3)
+    metrics = pd.read_csv(tmp_path / "out" / "metrics.csv")
+    assert len(metrics) == 2 and metrics.psnr_full.gt(metrics.psnr_hole).all()
+
+
+def test_named_mask_is_scaled_to_the_photo_and_a_mask_of_another_size_refused(
+        fake_model, tmp_path, capsys):
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    assert main(["complete", "--model", FAKE.name, "--input", str(photo), "--mask", "center",
+                 "--out", str(tmp_path / "out"), *FAST]) == 0
+    assert "hole within 100x74 pixels" in capsys.readouterr().out  # the middle quarter
+    Image.new("L", (64, 64), 255).save(tmp_path / "small.png")
+    assert main(["complete", "--model", FAKE.name, "--input", str(photo), "--mask",
+                 str(tmp_path / "small.png"), "--out", str(tmp_path / "out2"), *FAST]) == 2
+    assert "is 64x64 pixels but the image photo is 200x150" in error_line(capsys)
+
+
+def test_square_around_hole():
+    known = np.ones((150, 200), bool)
+    known[40:90, 60:120] = False
+    assert square_around_hole(known) == Square(top=5, left=30, side=120)  # twice the hole
+    known = np.ones((150, 200), bool)
+    known[0:10, 190:200] = False
+    assert square_around_hole(known) == Square(top=0, left=136, side=64)  # 64 at least, inside
+    known = np.ones((64, 64), bool)
+    known[30:34, 2:5] = False
+    assert square_around_hole(known) == Square(0, 0, 64)  # a 64x64 photo: all of it
+    known = np.ones((100, 300), bool)
+    known[10:20, 50:250] = False
+    with pytest.raises(ValueError, match=r"hole spans 200x10 pixels, longer than the image's "
+                                         r"shorter side \(100\)"):
+        square_around_hole(known)
+
+
+def test_shrink_never_reads_hole_pixels():
+    known = np.ones((150, 200), bool)
+    known[40:90, 60:120] = False
+    square = square_around_hole(known)
+    photo = torch.rand(3, 150, 200) * 2 - 1
+    bright, dark = photo.clone(), photo.clone()
+    bright[:, ~torch.from_numpy(known)], dark[:, ~torch.from_numpy(known)] = 1.0, -1.0
+    (y_bright, m_bright), (y_dark, m_dark) = (shrink(p, known, square) for p in (bright, dark))
+    assert torch.equal(y_bright, y_dark) and torch.equal(m_bright, m_dark)
+    assert y_bright.shape == (3, 64, 64) and m_bright.shape == (1, 64, 64)
+    hole = m_bright == 0
+    assert 0 < hole.float().mean() < 0.5 and (y_bright[hole.expand(3, -1, -1)] == 0).all()
+
+
+def test_a_64x64_photo_is_blended_as_in_the_study(sample_val):
+    y, generated, mask = sample_val[:1], sample_val[1:2], center(1)
+    known = mask[0, 0].numpy() > 0.5
+    square = square_around_hole(known)
+    y_64, mask_64 = shrink(y[0], known, square)
+    assert torch.equal(mask_64, mask[0]) and torch.equal(y_64, y[0] * mask[0])
+    _, blended = put_back(y[0], known, square, generated[0], "poisson")
+    torch.testing.assert_close(blended, poisson(y, generated, mask)[0])
+
+
+# ------------------------------------------------------------------ a real MSCOCO photo
+
+COCO = SHARED_DIR / COCO_100.filename
+REAL_MODEL = reference.SHARED_MODELS_DIR / "tiny-imagenet-full"
+
+
+@pytest.mark.skipif(not (COCO.is_file() and REAL_MODEL.is_dir()),
+                    reason="needs ../shared (the MSCOCO sample and the full-scale weights)")
+def test_a_224x224_mscoco_photo_with_a_file_mask_and_the_shipped_model(tmp_path, capsys):
+    member = list_members(COCO, DATASETS["coco"].splits["val"].pattern)[3]  # a grazing zebra
+    with zipfile.ZipFile(COCO) as archive:
+        data = archive.read(member)
+    (tmp_path / "zebra.jpg").write_bytes(data)
+    photo = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert photo.shape == (224, 224, 3)
+    known = np.ones((224, 224), bool)
+    known[120:195, 145:220] = False
+    Image.fromarray(known.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    assert main(["complete", "--model", "tiny-imagenet-full", "--input",
+                 str(tmp_path / "zebra.jpg"), "--mask", str(tmp_path / "mask.png"),
+                 "--out", str(tmp_path / "out"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "zebra: 224x224 image, hole within 75x75 pixels; the model makes 64x64 images, so " \
+           "the 150x150 square at x=74, y=74" in out
+    for kind in ("completed", "blended"):
+        result = np.asarray(Image.open(tmp_path / "out" / f"zebra_{kind}.png"))
+        assert result.shape == (224, 224, 3)
+        np.testing.assert_array_equal(result[known], photo[known])
+        assert np.abs(result[~known].astype(int) - 128).mean() > 5  # filled, not left grey
+    assert len(pd.read_csv(tmp_path / "out" / "metrics.csv")) == 2
