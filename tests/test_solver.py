@@ -1,11 +1,15 @@
 """The latent solver: Yeh's weights, the perceptual term, stopping rules, multi-start, batching."""
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
+from inpaint import solver
+from inpaint.blend import paste
 from inpaint.masks import center
 from inpaint.solver import (SolverConfig, complete, context_loss, initial_codes, perceptual_loss,
                             yeh_weights)
@@ -140,3 +144,89 @@ def test_nan_in_known_pixels_is_refused_but_allowed_in_the_hole(models, sample_v
     y[0, 0, 0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN"):
         complete(generator, discriminator, y, center(1), SolverConfig(iters=1), progress=False)
+
+
+# Speed paths (issue 11): precision, layout, history kept on the device, stop checks on a GPU.
+
+def test_precision_setting_is_validated():
+    with pytest.raises(ValueError, match=r"precision must be one of \['auto', 'bf16', 'fp32'\]"):
+        SolverConfig(precision="fp16")
+
+
+@pytest.mark.parametrize("precision,dtype", [("bf16", torch.bfloat16), ("fp32", torch.float32)])
+def test_passes_run_in_the_chosen_precision_and_layout_and_the_result_is_fp32(
+        models, sample_val, precision, dtype):
+    generator, discriminator = models
+    seen = set()
+    hooks = [network.net[0].register_forward_hook(lambda m, i, out: seen.add(out.dtype))
+             for network in (generator, discriminator)]
+    try:
+        result = complete(generator, discriminator, sample_val[:2], center(2),
+                          SolverConfig(iters=3, precision=precision), progress=False)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert dtype in seen  # the loop's passes; the final one is float32 whatever the precision
+    assert generator.net[0].weight.is_contiguous(memory_format=torch.channels_last)
+    for tensor in (result.generated, result.z, result.loss, result.context, result.perceptual):
+        assert tensor.dtype == torch.float32
+    assert result.generated.is_contiguous()
+    assert result.history["loss"].dtype == result.history["grad_l1"].dtype == np.float32
+
+
+def test_bf16_and_fp32_agree_and_never_touch_a_known_pixel(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:4], center(4)
+    results = {precision: complete(generator, discriminator, y, mask,
+                                   SolverConfig(iters=20, restarts=2, precision=precision),
+                                   progress=False)
+               for precision in ("bf16", "fp32")}
+    torch.testing.assert_close(results["bf16"].generated, results["fp32"].generated,
+                               atol=0.05, rtol=0)
+    torch.testing.assert_close(results["bf16"].loss, results["fp32"].loss, atol=0, rtol=0.02)
+    known = (mask > 0.5).expand_as(y)
+    for result in results.values():
+        assert torch.equal(paste(y, result.generated, mask)[known], y[known])
+
+
+def test_the_solver_reads_nothing_back_from_the_device_inside_its_loop(models, sample_val,
+                                                                      monkeypatch):
+    """Every read of a tensor's value by the solver's own code waits for a GPU; there must be as
+    many for 2 iterations as for 9 (the history is copied once, at the end)."""
+    generator, discriminator = models
+    reads = []
+    for name in ("cpu", "item", "tolist", "numpy", "__bool__", "__int__", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, _name=name, **kwargs):
+            if sys._getframe(1).f_globals.get("__name__") == solver.__name__:
+                reads.append(_name)
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    counts = []
+    for iters in (2, 9):
+        reads.clear()
+        complete(generator, discriminator, sample_val[:2], center(2), SolverConfig(iters=iters),
+                 progress=False)
+        counts.append(len(reads))
+    assert counts[0] == counts[1] > 0
+
+
+def test_checking_for_stopped_images_now_and_then_changes_nothing(models, sample_val,
+                                                                  monkeypatch):
+    """On a GPU, "gd" asks whether all images stopped only every few iterations; the extra
+    iterations must leave the result, the iteration counts and the history as they were."""
+    generator, discriminator = models
+    y, mask = sample_val[:4], center(4)
+    probe = SolverConfig(optimizer="gd", lr=0.01, iters=30, tol=0.0)
+    grads = complete(generator, discriminator, y, mask, probe, progress=False).history["grad_l1"]
+    # Each image's gradient falls below this tol at some iteration: every image stops early.
+    config = replace(probe, tol=float(grads.min(axis=0).max()) * 1.0001)
+    every_time = complete(generator, discriminator, y, mask, config, progress=False)
+    assert (every_time.iterations < config.iters).all()
+    monkeypatch.setattr(solver, "stop_check_every", lambda device: 7)
+    now_and_then = complete(generator, discriminator, y, mask, config, progress=False)
+    assert torch.equal(every_time.iterations, now_and_then.iterations)
+    assert torch.equal(every_time.generated, now_and_then.generated)
+    for name in ("loss", "grad_l1"):
+        np.testing.assert_array_equal(every_time.history[name], now_and_then.history[name])

@@ -20,6 +20,12 @@ Two optimisation rules:
 Multi-start: `restarts` codes per image are optimised in one batch; each image keeps the start with
 the lowest final loss. G and D are in eval mode (batch-norm running statistics), so an image's
 result never depends on the other images in its batch.
+
+Speed. G and D run channels_last, and their forward and backward passes in the precision training
+would choose (`inpaint.train.resolve_precision`): bfloat16 autocast on a CPU with native bf16, float32
+elsewhere (`precision` forces either). z, Adam's state, the losses and the returned images are float32,
+and the final G(z*) and losses are computed in float32. The loss and gradient histories stay on the
+device until the end, so a GPU is never made to wait for the host inside the loop.
 """
 from __future__ import annotations
 
@@ -30,8 +36,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .config import check_choice, check_count, check_number
+from .config import PRECISIONS, check_choice, check_count, check_number
 from .models import sample_z
+from .train import autocast, resolve_precision
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,9 @@ class SolverConfig:
         "help": "starting codes per image; each image keeps the one with the lowest final loss"})
     seed: int = field(default=0, metadata={
         "help": "seeds the starting codes"})
+    precision: str = field(default="auto", metadata={
+        "help": 'G and D passes: "bf16" (autocast), "fp32", or "auto": as training picks (bf16 '
+                'on a CPU with native bf16, else fp32); z, losses and images stay fp32'})
 
     def __post_init__(self):
         """Refuse settings that would return a wrong or empty result (NaN lam, no iteration)."""
@@ -76,6 +86,7 @@ class SolverConfig:
         check_number("tol", self.tol, "of at least 0", lambda v: v >= 0)
         check_count("restarts", self.restarts)
         check_count("seed", self.seed, least=0)
+        check_choice("precision", self.precision, PRECISIONS)
 
 
 @dataclass
@@ -139,9 +150,9 @@ def perceptual_loss(logits: torch.Tensor) -> torch.Tensor:
 
 def losses(generator, discriminator, z, y, weights, config: SolverConfig):
     """(total, context, perceptual), each (N,), and G(z), for codes z (N, 100)."""
-    generated = generator(z)
+    generated = generator(z)  # bfloat16 under bf16 autocast; the losses are float32 either way
     context = context_loss(generated, y, weights, config.norm)
-    perceptual = perceptual_loss(discriminator(generated))
+    perceptual = perceptual_loss(discriminator(generated).float())
     return context + config.lam * perceptual, context, perceptual, generated
 
 
@@ -156,6 +167,13 @@ def initial_codes(n: int, config: SolverConfig, z_dim: int = 100) -> torch.Tenso
     return codes.view(k, n, z_dim).transpose(0, 1).reshape(n * k, z_dim)
 
 
+def stop_check_every(device: torch.device) -> int:
+    """How often "gd" asks whether every image has stopped. On a GPU each question waits for it
+    to finish its queue, so only every 25 iterations (iterations past the last stop change
+    nothing: a stopped code no longer moves); on the CPU the question is free."""
+    return 1 if device.type == "cpu" else 25
+
+
 def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
              config: SolverConfig = SolverConfig(), z0: torch.Tensor | None = None,
              progress: bool = True) -> Completion:
@@ -164,56 +182,65 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     y: float (N, 3, 64, 64) in [-1, 1]; mask: (N, 1, 64, 64), 1 known, 0 hole.
     z0: optional starting codes (N * restarts, 100); by default `initial_codes`.
     Hidden pixels of y are multiplied by zero weights, so they never influence the result.
+    G and D are put in eval mode, frozen and made channels_last, in place (what they compute is
+    unchanged). Their passes run in `config.precision`; see the module's "Speed".
     """
     known = mask.to(y.device) > 0.5
     if not (torch.isfinite(y) | ~known).all():
         raise ValueError("the known pixels of the images contain NaN or infinite values; "
                          "fix the input (hidden pixels may be anything)")
     device = next(generator.parameters()).device
-    generator.eval().requires_grad_(False)
-    discriminator.eval().requires_grad_(False)
+    precision = resolve_precision(config.precision, device)
+    for network in (generator, discriminator):
+        network.eval().requires_grad_(False).to(memory_format=torch.channels_last)
     n, k = len(y), config.restarts
     # Each start gets its own copy of its image; rows i*K .. i*K+K-1 belong to image i.
     y_rep = y.to(device).repeat_interleave(k, dim=0)
     weights = context_weights(mask.to(device).float(), config).repeat_interleave(k, dim=0)
     y_rep = torch.where(weights > 0, y_rep, 0.0)  # the solver never sees hidden pixels
+    y_rep = y_rep.contiguous(memory_format=torch.channels_last)  # G(z)'s layout
     z = (initial_codes(n, config) if z0 is None else z0.clone()).to(device).requires_grad_(True)
-    optimizer = torch.optim.Adam([z], lr=config.lr) if config.optimizer == "adam" else None
+    optimizer = (torch.optim.Adam([z], lr=config.lr, fused=device.type == "cuda")
+                 if config.optimizer == "adam" else None)
     active = torch.ones(n * k, dtype=torch.bool, device=device)
     iterations = torch.zeros(n * k, dtype=torch.long, device=device)
-    loss_history, grad_history = [], []
+    # Row t: the loss and ||grad_z||_1 of every code at iteration t, kept on the device.
+    loss_history = torch.zeros(config.iters, n * k, device=device)
+    grad_history = torch.zeros(config.iters, n * k, device=device)
+    check_every = stop_check_every(device)
 
-    for _ in tqdm(range(config.iters), desc=f"solve {n}x{k} ({config.optimizer})",
+    for t in tqdm(range(config.iters), desc=f"solve {n}x{k} ({config.optimizer}, {precision})",
                   disable=not progress, mininterval=1.0):
-        total, _, _, _ = losses(generator, discriminator, z, y_rep, weights, config)
+        with autocast(device, precision):
+            total, _, _, _ = losses(generator, discriminator, z, y_rep, weights, config)
         (grad,) = torch.autograd.grad(total.sum(), z)
         grad_l1 = grad.abs().sum(dim=1)
-        loss_history.append(total.detach().cpu())
-        grad_history.append(grad_l1.cpu())
+        loss_history[t] = total.detach()
+        grad_history[t] = grad_l1
         if config.optimizer == "gd":
             active &= grad_l1 >= config.tol
-            if not active.any():
-                break
             with torch.no_grad():
                 z -= config.lr * grad * active[:, None]
+            iterations += active
+            if (t + 1) % check_every == 0 and not active.any():
+                break
         else:
             optimizer.zero_grad(set_to_none=True)
             z.grad = grad
             optimizer.step()
             with torch.no_grad():
                 z.clamp_(-1, 1)
-        iterations += active
+            iterations += active
 
-    with torch.no_grad():
+    with torch.no_grad():  # the result in float32, whatever the loop ran in
         total, context, perceptual, generated = losses(generator, discriminator, z, y_rep,
                                                        weights, config)
     start_losses = total.view(n, k)
     best = start_losses.argmin(dim=1) + torch.arange(n, device=device) * k
-    loss_history = torch.stack(loss_history) if loss_history else torch.zeros(0, n * k)
-    grad_history = torch.stack(grad_history) if grad_history else torch.zeros(0, n * k)
+    # Every code stopped: the history ends at the iteration where the last one did.
+    rows = config.iters if active.any() else int(iterations.max()) + 1
+    history = torch.stack([loss_history[:rows, best], grad_history[:rows, best]]).cpu().numpy()
     return Completion(
-        generated=generated[best].detach(), z=z[best].detach(), loss=total[best],
+        generated=generated[best].detach().contiguous(), z=z[best].detach(), loss=total[best],
         context=context[best], perceptual=perceptual[best], iterations=iterations[best].cpu(),
-        start_losses=start_losses.cpu(),
-        history={"loss": loss_history[:, best.cpu()].numpy(),
-                 "grad_l1": grad_history[:, best.cpu()].numpy()})
+        start_losses=start_losses.cpu(), history={"loss": history[0], "grad_l1": history[1]})
