@@ -8,8 +8,11 @@ import pytest
 import torch
 
 from inpaint.config import train_config
+from inpaint.data import to_tensor, to_uint8
 from inpaint.models import Discriminator, Generator, sample_z
-from inpaint.train import CheckpointError, checkpoints, load_checkpoint, load_models, train
+from inpaint.train import (CheckpointError, checkpoints, data_device, epoch_randomness,
+                           load_checkpoint, load_models, real_batch, resolve_precision, train,
+                           write_rows)
 
 
 def test_generator_and_discriminator_shapes_and_ranges():
@@ -80,3 +83,53 @@ def test_schedule_of_the_original_post(tmp_path):
     with open(tmp_path / "log.csv") as handle:
         phases = [row["phase"] for row in csv.DictReader(handle)]
     assert phases == ["D", "D", "G", "D"]
+
+
+# Speed paths (issue 11): the same code gathers batches on a GPU and on the CPU.
+
+def test_real_batch_scales_like_to_tensor_and_flips_left_right(sample_val):
+    images = to_uint8(sample_val[:6])  # uint8 (6, 64, 64, 3)
+    index, flip = torch.tensor([4, 0, 5]), torch.tensor([True, False, True])
+    batch = real_batch(torch.from_numpy(images), index, flip, torch.device("cpu"),
+                       torch.channels_last)
+    expected = to_tensor(images)[index]
+    expected[flip] = expected[flip].flip(3)
+    assert torch.equal(batch, expected)  # bit for bit
+    assert batch.is_contiguous(memory_format=torch.channels_last)
+    plain = real_batch(torch.from_numpy(images), index, None, torch.device("cpu"),
+                       torch.contiguous_format)
+    assert torch.equal(plain, to_tensor(images)[index]) and plain.is_contiguous()
+
+
+def test_epoch_randomness_is_drawn_as_one_batch_at_a_time():
+    config = train_config("ci")
+    order, flips, codes = epoch_randomness(50, 3, config, torch.Generator().manual_seed(5))
+    rng = torch.Generator().manual_seed(5)
+    assert torch.equal(order, torch.randperm(50, generator=rng))
+    for i in range(3):  # as the loop drew them before: each batch's flips, then its codes
+        assert torch.equal(flips[i], torch.rand(config.batch_size, generator=rng) < 0.5)
+        assert torch.equal(codes[i], sample_z(config.batch_size, generator=rng))
+    _, no_flips, _ = epoch_randomness(50, 3, replace(config, flip=False), rng)
+    assert no_flips is None
+
+
+def test_log_rows_are_filled_from_one_read_of_the_device():
+    rows = [{"step": 0, "phase": "D", "d_loss": "", "g_loss": "", "d_real": "", "d_fake": ""},
+            {"step": 1, "phase": "G", "d_loss": "", "g_loss": "", "d_real": "", "d_fake": ""}]
+    values = [{"d_loss": torch.tensor(1.5), "d_real": torch.tensor(0.25),
+               "d_fake": torch.tensor(0.125)},
+              {"g_loss": torch.tensor(2.0), "d_fake": torch.tensor(0.5)}]
+    written = []
+    write_rows(type("Log", (), {"writerow": lambda self, row: written.append(dict(row))})(),
+               rows, values)
+    assert written[0] == {"step": 0, "phase": "D", "d_loss": 1.5, "g_loss": "", "d_real": 0.25,
+                          "d_fake": 0.125}
+    assert written[1] == {"step": 1, "phase": "G", "d_loss": "", "g_loss": 2.0, "d_real": "",
+                          "d_fake": 0.5}
+
+
+def test_auto_precision_is_fp32_on_cuda_and_the_data_stays_on_the_cpu_without_one():
+    assert resolve_precision("auto", torch.device("cuda")) == "fp32"  # measured faster there
+    assert resolve_precision("bf16", torch.device("cuda")) == "bf16"
+    assert data_device(torch.zeros(2, 64, 64, 3, dtype=torch.uint8),
+                       torch.device("cpu")).type == "cpu"
