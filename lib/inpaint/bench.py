@@ -1,5 +1,20 @@
-"""Training-step benchmark: the project's step (channels_last + bf16 autocast, as configured)
-against a plain float32 reference step of the same model, in the same run, as images/s and ratio."""
+"""Speed on whatever device is present, in one table beside its references (`make bench`):
+
+  training step   the project's D+G step (channels_last and `precision` as the profile sets them)
+                  against a plain float32, contiguous step of the same model, in images/s;
+  solver          `solver.complete` in its chosen precision against the same solver forced to
+                  float32, in image-iterations/s (codes x iterations per second);
+  solver cost     the solver against a bare G+D forward and backward to z on the same batch,
+                  same precision and layout: the floor under its own work (goal: at most 1.1x);
+
+each at width 32 and 64, with the profile's batch size and 64 codes for the solver. Weights are
+freshly initialised (speed does not depend on them). The two sides of a row are timed alternately,
+`rounds` times, keeping the best of each, so that both see the same machine load: compare ratios
+within one run, not numbers across runs on a shared machine.
+
+`precision_check` is the accuracy side of the solver's bfloat16: the full-scale reference model
+on validation photographs, solved in bf16 and in fp32 from the same starting codes.
+"""
 from __future__ import annotations
 
 import time
@@ -8,8 +23,11 @@ from dataclasses import replace
 import torch
 
 from .config import TrainConfig
-from .models import sample_z
-from .train import build_models, d_step, g_step, make_optimizers, pick_device, resolve_precision
+from .models import Discriminator, Generator, sample_z
+from .train import autocast, build_models, d_step, g_step, make_optimizers, pick_device, resolve_precision
+
+WIDTHS = (32, 64)
+SOLVER_CODES = 64
 
 
 def best_seconds(fn, device: torch.device, rounds: int = 1) -> float:
@@ -26,9 +44,18 @@ def best_seconds(fn, device: torch.device, rounds: int = 1) -> float:
     return best
 
 
-def images_per_second(config: TrainConfig, steps: int = 20, warmup: int = 3) -> float:
-    """Joint D+G training steps on random images shaped like real ones; returns images/s."""
-    device = pick_device()
+def alternate(runs: dict, device: torch.device, rounds: int) -> dict:
+    """{name: fastest seconds} of the callables `runs`, timed one after the other, `rounds` times."""
+    best = {name: float("inf") for name in runs}
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            best[name] = min(best[name], best_seconds(fn, device))
+    return best
+
+
+def training_steps(config: TrainConfig, device: torch.device, steps: int, warmup: int = 3):
+    """A callable running `steps` joint D+G training steps of `config` on random images shaped
+    like real ones (float (B, 3, 64, 64) in [-1, 1]), warmed up."""
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, device)
     opt_g, opt_d = make_optimizers(config, generator, discriminator)
@@ -36,38 +63,128 @@ def images_per_second(config: TrainConfig, steps: int = 20, warmup: int = 3) -> 
     real = (torch.rand(config.batch_size, 3, 64, 64) * 2 - 1).to(device, memory_format=memory_format)
     z = sample_z(config.batch_size, device=device)
 
-    def run(count: int) -> None:
+    def run(count: int = steps) -> None:
         for _ in range(count):
             d_step(generator, discriminator, opt_d, real, z, config, device)
             g_step(generator, discriminator, opt_g, z, config, device)
 
     run(warmup)
-    return steps * config.batch_size / best_seconds(lambda: run(steps), device)
+    return run
 
 
-def compare(config: TrainConfig, steps: int = 20, rounds: int = 2) -> dict:
-    """The configured step against float32 + contiguous memory, interleaved `rounds` times so
-    that both see the same machine load; the best round of each is kept."""
-    reference = replace(config, precision="fp32", channels_last=False)
-    ours, ref = [], []
-    for _ in range(rounds):
-        ref.append(images_per_second(reference, steps))
-        ours.append(images_per_second(config, steps))
-    return {"device": str(pick_device()), "width": config.width, "batch_size": config.batch_size,
-            "threads": torch.get_num_threads(),
-            "project_step": f"{config.precision} -> "
-                            f"{resolve_precision(config.precision, pick_device())}, "
-                            f"channels_last={config.channels_last}",
-            "project_images_per_s": round(max(ours), 1),
-            "fp32_images_per_s": round(max(ref), 1),
-            "speedup": round(max(ours) / max(ref), 2)}
+def solver_iterations(width: int, precision: str, device: torch.device, iters: int,
+                      codes: int = SOLVER_CODES):
+    """A callable running `solver.complete` for `iters` Adam iterations on `codes` random images
+    (one start each, centre mask), warmed up."""
+    from .masks import center
+    from .solver import SolverConfig, complete
+
+    torch.manual_seed(0)
+    generator, discriminator = Generator(width).to(device), Discriminator(width).to(device)
+    y = torch.rand(codes, 3, 64, 64) * 2 - 1
+    mask = center(codes)
+
+    def run(count: int = iters) -> None:
+        complete(generator, discriminator, y, mask, SolverConfig(iters=count, precision=precision),
+                 progress=False)
+
+    run(2)
+    return run
+
+
+def bare_passes(width: int, precision: str, device: torch.device, iters: int,
+                codes: int = SOLVER_CODES):
+    """A callable running `iters` bare G+D forward and backward passes to z (codes, 100), in the
+    solver's layout (channels_last) and `precision`, warmed up."""
+    torch.manual_seed(0)
+    generator = Generator(width).to(device, memory_format=torch.channels_last).eval()
+    discriminator = Discriminator(width).to(device, memory_format=torch.channels_last).eval()
+    generator.requires_grad_(False)
+    discriminator.requires_grad_(False)
+    z = sample_z(codes, device=device).requires_grad_(True)
+
+    def run(count: int = iters) -> None:
+        for _ in range(count):
+            with autocast(device, precision):
+                logits = discriminator(generator(z))
+            torch.autograd.grad(logits.float().sum(), z)
+
+    run(2)
+    return run
+
+
+def table(config: TrainConfig, steps: int = 20, solver_iters: int = 20, rounds: int = 3,
+          widths=WIDTHS) -> list[dict]:
+    """Rows {what, project, reference, ratio} (ratio: project speed / reference speed) for the
+    training step and the solver at each width in `widths`, with `config`'s batch size, layout
+    and precision (the solver's too). A row's sides are timed alternately (module docstring)."""
+    device = pick_device()
+    chosen = resolve_precision(config.precision, device)
+    layout = "channels_last" if config.channels_last else "contiguous"
+    batch = config.batch_size
+    rows = []
+    for width in widths:
+        project = replace(config, width=width)
+        plain = replace(project, precision="fp32", channels_last=False)
+        best = alternate({"project": training_steps(project, device, steps),
+                          "plain": training_steps(plain, device, steps)}, device, rounds)
+        rows.append(row(f"training step, width {width}, batch {batch} (images/s)",
+                        steps * batch, best["project"], f"{chosen}, {layout}",
+                        best["plain"], "fp32, contiguous"))
+
+        best = alternate({"solver": solver_iterations(width, chosen, device, solver_iters),
+                          "fp32": solver_iterations(width, "fp32", device, solver_iters),
+                          "bare": bare_passes(width, chosen, device, solver_iters)},
+                         device, rounds)
+        work = solver_iters * SOLVER_CODES
+        rows.append(row(f"solver, width {width}, {SOLVER_CODES} codes (image-iterations/s)",
+                        work, best["solver"], chosen, best["fp32"], "the solver in fp32"))
+        rows.append(row(f"solver against a bare G+D pass, width {width} (image-iterations/s)",
+                        work, best["solver"], chosen, best["bare"],
+                        f"bare G+D forward+backward, {chosen}"))
+    return rows
+
+
+def row(what: str, work: int, seconds: float, label: str, reference_seconds: float,
+        reference_label: str) -> dict:
+    """One table row: `work` units done in `seconds` by the project and `reference_seconds` by
+    the reference, as rates and their ratio."""
+    return {"what": what, "project": f"{work / seconds:,.0f} ({label})",
+            "reference": f"{work / reference_seconds:,.0f} ({reference_label})",
+            "ratio": f"{reference_seconds / seconds:.2f}x"}
+
+
+def machine() -> str:
+    """The device in words: the GPU's name, or the CPU's model, capability and threads."""
+    device = pick_device()
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    name = "CPU"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            name = next(line.split(":", 1)[1].strip() for line in handle
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"cpu: {name}, {torch.backends.cpu.get_cpu_capability()}, "
+            f"{torch.get_num_threads()} threads")
+
+
+def markdown(rows: list[dict]) -> str:
+    """The rows as a Markdown table."""
+    columns = ["what", "project", "reference", "ratio"]
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    lines = ["| " + " | ".join(c.ljust(widths[c]) for c in columns) + " |",
+             "|" + "|".join("-" * (widths[c] + 2) for c in columns) + "|"]
+    lines += ["| " + " | ".join(r[c].ljust(widths[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def solver_speed(checkpoint: str, images: int = 32, restarts: int = 4, iters: int = 20,
                  rounds: int = 2) -> dict:
     """The batched multi-start solver against the post's way (one image, one start at a time),
-    at the same iterations per image and start, and the solver's cost per iteration against a
-    bare G+D forward and backward on the same batch. Real validation images, centre mask."""
+    at the same iterations per image and start, with a trained checkpoint and real validation
+    images (centre mask), in the solver's chosen precision."""
     from .data import load_sample_split, to_tensor
     from .masks import center
     from .solver import SolverConfig, complete
@@ -79,28 +196,59 @@ def solver_speed(checkpoint: str, images: int = 32, restarts: int = 4, iters: in
     y = sample.repeat((images + len(sample) - 1) // len(sample), 1, 1, 1)[:images]
     mask = center(images)
     config = SolverConfig(iters=iters, restarts=restarts)
-
-    def timed(fn) -> float:
-        return best_seconds(fn, device, rounds)
-
-    batched = timed(lambda: complete(generator, discriminator, y, mask, config, progress=False))
     single = replace(config, restarts=1)
-    one_by_one = timed(lambda: [complete(generator, discriminator, y[i:i + 1], mask[i:i + 1], single,
-                                         progress=False)
-                                for i in range(images) for _ in range(restarts)])
-    z = sample_z(images * restarts, device=device).requires_grad_(True)
+    best = alternate({
+        "batched": lambda: complete(generator, discriminator, y, mask, config, progress=False),
+        "one_by_one": lambda: [complete(generator, discriminator, y[i:i + 1], mask[i:i + 1],
+                                        single, progress=False)
+                               for i in range(images) for _ in range(restarts)],
+    }, device, rounds)
+    return {"device": machine(), "images": images, "restarts": restarts, "iters": iters,
+            "precision": resolve_precision(config.precision, device),
+            "batched_images_per_s": round(images / best["batched"], 2),
+            "one_at_a_time_images_per_s": round(images / best["one_by_one"], 2),
+            "batching_speedup": round(best["one_by_one"] / best["batched"], 2)}
 
-    def bare():
-        for _ in range(iters):
-            (grad,) = torch.autograd.grad(discriminator(generator(z)).sum(), z)
-    bare_s = timed(bare)
-    solves = images * restarts
-    return {"device": str(device), "threads": torch.get_num_threads(), "images": images,
-            "restarts": restarts, "iters": iters,
-            "batched_images_per_s": round(images / batched, 2),
-            "one_at_a_time_images_per_s": round(images / one_by_one, 2),
-            "batching_speedup": round(one_by_one / batched, 2),
-            "solver_ms_per_iteration": round(1000 * batched / iters, 2),
-            "bare_g_d_fwd_bwd_ms_per_iteration": round(1000 * bare_s / iters, 2),
-            "solver_overhead": round(batched / bare_s, 2),
-            "codes_per_batch": solves}
+
+def precision_check(images: int = 64, restarts: int = 2, iters: int = 200,
+                    mask_kind: str = "center", model: str = "tiny-imagenet-full",
+                    epoch: int = 55) -> dict:
+    """The solver in bf16 against fp32 on the same photographs and starting codes.
+
+    The first `images` Tiny ImageNet validation photographs, the reference model `model` at
+    `epoch`, `mask_kind` masks, Adam for `iters` iterations with `restarts` starts; each result
+    pasted into its input. Returns the mean hole PSNR (dB) of each precision, their difference,
+    the largest per-image difference, and whether every known pixel of both pasted outputs
+    equals the input exactly (as floats in [-1, 1] and as saved uint8).
+    """
+    from .blend import paste
+    from .data import load_images, to_tensor, to_uint8
+    from .masks import make_mask
+    from .metrics import evaluate
+    from . import reference
+    from .solver import SolverConfig, complete
+
+    device = pick_device()
+    generator = reference.load_generator(model, epoch, device)
+    discriminator = reference.load_discriminator(model, epoch, device)
+    y = to_tensor(load_images("tiny-imagenet", "val", verbose=False)[:images])
+    mask = make_mask(mask_kind, len(y))
+    known = (mask > 0.5).expand_as(y)
+    known_hwc = known.permute(0, 2, 3, 1).numpy()  # the same pixels in to_uint8's layout
+    result = {"device": machine(), "model": f"{model} epoch {epoch}", "images": len(y),
+              "mask": mask_kind, "restarts": restarts, "iters": iters}
+    psnr, known_equal = {}, True
+    for precision in ("bf16", "fp32"):
+        config = SolverConfig(iters=iters, restarts=restarts, precision=precision)
+        solved = complete(generator, discriminator, y, mask, config, progress=False)
+        pasted = paste(y, solved.generated.cpu(), mask)
+        known_equal &= bool((pasted[known] == y[known]).all())
+        known_equal &= bool((to_uint8(pasted)[known_hwc] == to_uint8(y)[known_hwc]).all())
+        psnr[precision] = evaluate(pasted, y, mask)["psnr_hole"]
+    difference = psnr["bf16"] - psnr["fp32"]
+    result.update({"psnr_hole_bf16_db": round(psnr["bf16"].mean(), 4),
+                   "psnr_hole_fp32_db": round(psnr["fp32"].mean(), 4),
+                   "mean_difference_db": round(difference.mean(), 4),
+                   "largest_image_difference_db": round(difference.abs().max(), 4),
+                   "known_pixels_equal_input": known_equal})
+    return result

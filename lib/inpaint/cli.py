@@ -68,11 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default=None, help="explicit archive or image folder")
     add_train_flags(train)
 
-    bench = commands.add_parser("bench", help="training step against a float32 reference")
+    bench = commands.add_parser("bench", help="speed of training and of the solver beside "
+                                              "plain float32 references, in one table")
     bench.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
-    bench.add_argument("--steps", type=int, default=20)
+    bench.add_argument("--steps", type=int, default=20, help="training steps per timing")
+    bench.add_argument("--solver-iters", type=int, default=20, help="solver iterations per timing")
+    bench.add_argument("--rounds", type=int, default=3,
+                       help="timings of each side of a row, alternated; the best is kept")
     bench.add_argument("--solver", metavar="CHECKPOINT", default=None,
-                       help="benchmark the inpainting solver with this checkpoint instead")
+                       help="instead: the batched multi-start solver against one image at a "
+                            "time, with this checkpoint")
+    bench.add_argument("--precision-check", action="store_true",
+                       help="instead: the solver in bf16 against fp32 with the full-scale "
+                            "reference model (hole PSNR, known pixels)")
     add_train_flags(bench)
 
     data = commands.add_parser("data", help="locate, verify, decode and cache a dataset split")
@@ -111,12 +119,19 @@ def run(args: argparse.Namespace) -> int:
         out = train(config, args.out, resume=args.resume, source=args.data)
         print(f"checkpoints, log and samples in {out}")
     elif args.command == "bench":
-        from .bench import compare, solver_speed
+        from . import bench
+        from .config import check_count
+        for name in ("steps", "solver_iters", "rounds"):
+            check_count(name, getattr(args, name))
         if args.solver:
-            result = solver_speed(args.solver)
+            print(json.dumps(bench.solver_speed(args.solver), indent=2))
+        elif args.precision_check:
+            print(json.dumps(bench.precision_check(), indent=2))
         else:
-            result = compare(train_config(args.profile, **overrides(args)), steps=args.steps)
-        print(json.dumps(result, indent=2))
+            config = train_config(args.profile, **overrides(args))
+            print(f"{bench.machine()}; profile {args.profile}")
+            print(bench.markdown(bench.table(config, steps=args.steps,
+                                             solver_iters=args.solver_iters, rounds=args.rounds)))
     elif args.command == "data":
         from .train import training_images
         images = training_images(train_config(args.profile, **overrides(args)), source=args.data)
