@@ -319,15 +319,26 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     return html
 
 
-def drop_images(path: Path) -> None:
-    """Remove PNG/JPEG outputs from a notebook: nbval does not compare them, so a reference only
-    needs their text (e.g. "<Figure size 1000x700 with 2 Axes>"), which is kept."""
+REFERENCE_NOTE = """**nbval reference** (written by `make references`; `make test` re-executes it).
+Compared exactly: every text output (printed lines, tables, messages), every whole number in it
+(step counts, epochs, the chosen epoch) and the order of rows. Compared within a tolerance:
+numbers with a decimal point may differ by at most `FLOAT_TOLERANCE` (0.02, see
+tests/nbval_tolerance.py), the drift of float32 results across CPUs, kernels and thread counts.
+Not compared: images, and cells tagged `nbval-ignore-output` (set-up and timings). Sanitised
+first: times, rates, absolute paths and memory addresses (tests/sanitize.cfg)."""
+
+
+def as_reference(path: Path) -> None:
+    """Turn an executed notebook into an nbval reference: a first cell that says what is
+    compared and how (REFERENCE_NOTE), and no PNG/JPEG outputs, which nbval does not compare
+    (a reference only needs their text, e.g. "<Figure size 1000x700 with 2 Axes>")."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             for mime in ("image/png", "image/jpeg"):
                 output.get("data", {}).pop(mime, None)
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(REFERENCE_NOTE))
     nbformat.write(notebook, path)
 
 
@@ -343,6 +354,6 @@ def refresh_references() -> None:
     for notebook in NOTEBOOKS:
         print(f"{notebook}: reference run (ci)")
         execute(notebook, "ci", REFERENCE_DIR)
-        drop_images(REFERENCE_DIR / f"{notebook}.ipynb")
+        as_reference(REFERENCE_DIR / f"{notebook}.ipynb")
     print(f"references written to {REFERENCE_DIR}; review `git diff` before committing")
 
