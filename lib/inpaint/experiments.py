@@ -96,10 +96,13 @@ def inpaint(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
 
 
 def solver_config(profile: str, **overrides) -> SolverConfig:
-    """The profile's solver settings (iterations, restarts, lambda) with `overrides` applied;
-    an override of None keeps the profile's value."""
-    study = get_profile(profile).study
-    base = SolverConfig(lam=study.lam, iters=study.solver_iters, restarts=study.restarts)
+    """The profile's solver settings (iterations, restarts, lambda, and the precision its
+    training uses: `ci` is float32 everywhere) with `overrides` applied; an override of None
+    keeps the profile's value."""
+    settings = get_profile(profile)
+    study = settings.study
+    base = SolverConfig(lam=study.lam, iters=study.solver_iters, restarts=study.restarts,
+                        precision=settings.train.precision)
     return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
