@@ -32,7 +32,7 @@ from . import reference
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
 from .runs import (CHOICES_FILE, RUN_NAMES, RUNS_DIR, chosen_epoch, chosen_epoch_file,
-                   ensure_trained, evaluated_gan, run_config, run_dir)
+                   chosen_models, ensure_trained, evaluated_gan, run_config, run_dir)
 from .train import pick_device, read_log, training_images
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
@@ -205,6 +205,51 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         environment(hardware, stage_seconds, train_s, notebook_seconds))
 
 
+README = PROJECT_ROOT / "README.md"
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_readme_results(profile: str) -> None:
+    """The pictures and the headline table at the top of README.md, from the published results:
+    book/_generated/readme_masks.png (one row per mask kind: corrupted, GAN, Telea, original) and
+    the centre-mask rows of runs/<profile>/comparison.csv, between the README's results markers.
+    The README links the front-page samples (samples_chosen_epoch.png) as they are."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from .baselines import BASELINES
+    from .experiments import inpaint, solver_config, validation_images
+    from .masks import MASK_KINDS, make_mask
+    from .plots import image_grid
+
+    generator, discriminator = chosen_models(profile)
+    truth = validation_images(profile, n=1)
+    rows = []
+    for kind in MASK_KINDS:
+        mask = make_mask(kind, 1)
+        result = inpaint(generator, discriminator, truth, mask, solver_config(profile),
+                         progress=False)
+        rows.append(torch.cat([truth * mask, result.outputs["poisson"],
+                               BASELINES["telea"](truth, mask), truth]))
+    figure = image_grid(rows, [f"mask: {kind}" for kind in MASK_KINDS],
+                        ["corrupted", "GAN + Poisson", "Telea", "original"], scale=1.3)
+    figure.savefig(GENERATED_DIR / "readme_masks.png", dpi=90)
+
+    table = pd.read_csv(RUNS_DIR / profile / "comparison.csv").query("mask == 'center'")
+    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]].round(2)
+    gan = evaluated_gan(profile)
+    block = "\n".join([
+        README_START,
+        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(profile)} (`{profile}` profile; "
+        "written by `make study`):",
+        "",
+        table.rename(columns={"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "± s.e.",
+                              "ssim_hole": "hole SSIM"}).to_markdown(index=False),
+        README_END])
+    text = README.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    README.write_text(text[:start] + block + text[end:])
+
+
 def data_summary(profile: str) -> str:
     """A Markdown table of the images each model and notebook used, with dropped counts."""
     rows = []
@@ -313,6 +358,8 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     stage("notebooks")
     seconds = run_notebooks(profile, force=force_notebooks)
     write_generated_pages(profile, stage_seconds, seconds)
+    if profile == PUBLISHED:
+        write_readme_results(profile)
     html = build_book(profile)
     print(f"\nstudy ({profile}) done in {(time.perf_counter() - started) / 60:.1f} min")
     print(f"open the book: {html}")
