@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               "plain float32 references, in one table")
     bench.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
     bench.add_argument("--steps", type=int, default=20, help="training steps per timing")
-    bench.add_argument("--solver-iters", type=int, default=20, help="solver iterations per timing")
+    bench.add_argument("--solver-iters", type=int, default=40, help="solver iterations per timing")
     bench.add_argument("--rounds", type=int, default=3,
                        help="timings of each side of a row, alternated; the best is kept")
     bench.add_argument("--solver", metavar="CHECKPOINT", default=None,
