@@ -1,11 +1,13 @@
 """Shared fixtures: the committed sample photographs and a tiny trained `ci` run."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 
 from inpaint.config import train_config
-from inpaint.data import load_sample_split, to_tensor
+from inpaint.data import SAMPLE_DIR, load_sample_split, to_tensor
 from inpaint.train import train
 
 import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tolerance)
@@ -14,6 +16,16 @@ import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tol
 def sample_val() -> torch.Tensor:
     """32 real photographs, float (32, 3, 64, 64) in [-1, 1]."""
     return to_tensor(load_sample_split("val"))
+
+
+@pytest.fixture
+def images(tmp_path):
+    """A folder of three committed sample photographs (64x64 JPEGs), as `complete --input`."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for image in sorted((SAMPLE_DIR / "val").glob("*.JPEG"))[:3]:
+        shutil.copy(image, folder)
+    return folder
 
 
 @pytest.fixture(scope="session")

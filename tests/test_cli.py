@@ -1,7 +1,6 @@
 """`python -m inpaint complete|train`: outputs, metrics, and clear errors on bad input."""
 from __future__ import annotations
 
-import shutil
 from dataclasses import fields
 
 import numpy as np
@@ -11,7 +10,6 @@ from PIL import Image
 
 from inpaint.cli import build_parser, main
 from inpaint.config import TrainConfig
-from inpaint.data import SAMPLE_DIR
 from inpaint.solver import SolverConfig
 from inpaint.train import checkpoints
 
@@ -21,15 +19,6 @@ FAST = ["--iters", "3", "--restarts", "1"]
 @pytest.fixture
 def checkpoint(ci_run):
     return str(checkpoints(ci_run)[3])
-
-
-@pytest.fixture
-def images(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for image in sorted((SAMPLE_DIR / "val").glob("*.JPEG"))[:3]:
-        shutil.copy(image, folder)
-    return folder
 
 
 def complete(checkpoint, images, out, *extra):

@@ -78,15 +78,6 @@ def checkpoint(ci_run):
     return str(checkpoints(ci_run)[3])
 
 
-@pytest.fixture
-def images(tmp_path):
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for image in SAMPLE_JPEGS[:3]:
-        shutil.copy(image, folder)
-    return folder
-
-
 def complete(checkpoint, images, out, *extra):
     return main(["complete", "--checkpoint", checkpoint, "--input", str(images),
                  "--out", str(out), *FAST, *extra])
