@@ -78,8 +78,8 @@ class TrainConfig:
         "help": '"joint": a D step then a G step on every batch; "D:G", e.g. "30:10": blocks of '
                 'D-only batches, then of G-only batches (the course post)'})
     precision: str = field(default="auto", metadata={
-        "help": '"bf16" (autocast), "fp32", or "auto": bf16 where the hardware computes it '
-                'natively'})
+        "help": '"bf16" (autocast), "fp32", or "auto": bf16 on a CPU that computes it natively, '
+                'fp32 on other CPUs and on CUDA (measured faster there for these models)'})
     flip: bool = field(default=True, metadata={
         "help": "random horizontal flips of the training images"})
     channels_last: bool = field(default=True, metadata={
