@@ -173,7 +173,9 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     device = pick_device()
     hardware = (sys_cpu() if device.type == "cpu" else _gpu_name()) + f", {_cores()} CPU cores"
     train_s = {name: training_seconds(profile, name) for name in RUN_NAMES}
-    minutes = {"data": stage_seconds["data"] / 60, "training": sum(train_s.values()) / 60,
+    # The schedule runs are trained inside the training-curves notebook: counted there.
+    minutes = {"data": stage_seconds["data"] / 60,
+               "training": sum(train_s[name] for name in TRAINED) / 60,
                "notebooks": sum(notebook_seconds.values()) / 60}
     gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
     scratch = run_config(profile)
@@ -182,17 +184,19 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         evaluated = (f"the shipped reference model **{gan.key}** ({describe(gan.config())}; "
                      f"{info['images_kept']:,} images kept), trained by this project's code on "
                      f"{info['hardware'].split(',')[0]} in {info['training_seconds']} s and "
-                     f"evaluated here. Beside it, the `{profile}` model ({describe(asdict(scratch))}) "
+                     f"evaluated here at its epoch-{epoch} checkpoint, chosen in the selection "
+                     f"chapter. Beside it, the `{profile}` model ({describe(asdict(scratch))}) "
                      f"was trained here from scratch in {train_s['main'] / 60:.1f} min")
     else:
         evaluated = (f"the `{profile}` model ({describe(asdict(scratch))}), trained here in "
-                     f"{train_s['main'] / 60:.1f} min")
+                     f"{train_s['main'] / 60:.1f} min, at its epoch-{epoch} checkpoint, chosen "
+                     f"in the selection chapter")
     (generated / "run_summary.md").write_text(
         f"The results in this book were computed with the **`{profile}` profile** on {hardware} "
-        f"({device.type.upper()}). Every results chapter reports {evaluated}; the chapters use "
-        f"its epoch-{epoch} checkpoint, chosen in the selection chapter. The CelebA model took "
+        f"({device.type.upper()}). Every results chapter reports {evaluated}. The CelebA model took "
         f"{train_s['celeba'] / 60:.1f} min to train and the two short schedule runs "
-        f"{(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} min. End to end: "
+        f"{(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} min (in the "
+        f"training-curves notebook). End to end: "
         + ", ".join(f"{stage} {value:.1f} min" for stage, value in minutes.items())
         + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
         f"HTML). See {{doc}}`reproducibility` for the commands and each step's time.\n")
