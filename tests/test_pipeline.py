@@ -82,3 +82,16 @@ def test_only_the_published_profile_writes_the_committed_book():
         results, generated = pipeline.book_dirs(profile)
         assert results.is_relative_to(runs.RUNS_DIR / profile)
         assert generated.is_relative_to(runs.RUNS_DIR / profile)
+
+
+def test_the_study_stops_at_once_without_the_reference_model(tmp_path, monkeypatch):
+    """No weights: an error naming the places looked and how to make them, before any training."""
+    from inpaint import reference
+    monkeypatch.delenv(reference.MODELS_ENV, raising=False)
+    monkeypatch.setattr(reference, "DATA_MODELS_DIR", tmp_path / "data" / "models")
+    monkeypatch.setattr(reference, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
+    monkeypatch.setattr(pipeline, "training_images", lambda config: pytest.fail("trained"))
+    with pytest.raises(reference.ReferenceNotFoundError) as error:
+        pipeline.run_study("cpu")
+    message = str(error.value)
+    assert str(tmp_path / "shared" / "models") in message and "make study PROFILE=full" in message

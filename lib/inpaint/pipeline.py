@@ -352,6 +352,9 @@ def build_book(profile: str = PUBLISHED) -> Path:
 
 def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     started = time.perf_counter()
+    name = get_profile(profile).study.reference
+    if name:  # before any training: a missing or damaged reference model is said at once
+        reference.verify_reference(name)
     stage("data")
     for name in TRAINED:
         training_images(run_config(profile, name))
