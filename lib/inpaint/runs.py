@@ -107,7 +107,9 @@ class GAN:
     def discriminator_epoch(self, epoch: int) -> int:
         """The epoch of the discriminator used with the generator of `epoch`: the same epoch
         when it was saved, else the nearest one that was (the later on a tie)."""
-        return min(self.discriminator_epochs, key=lambda e: (abs(e - epoch), -e))
+        if self.reference:
+            return reference.nearest_discriminator_epoch(self.reference, epoch)
+        return epoch  # a training checkpoint holds both networks
 
     def config(self) -> dict:
         """The training settings it was made with (TrainConfig's fields)."""
