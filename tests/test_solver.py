@@ -64,8 +64,10 @@ def test_perceptual_term_decreases_as_d_finds_the_image_real():
 
 @pytest.mark.parametrize("optimizer,lr", [("adam", 0.05), ("gd", 1e-3)])
 def test_solver_lowers_the_loss(models, sample_val, optimizer, lr):
+    """In float32: plain gradient descent with this small step lowers the loss by less than
+    bfloat16's rounding of it, so under bf16 a loss may end a hair above where it started."""
     generator, discriminator = models
-    config = SolverConfig(optimizer=optimizer, lr=lr, iters=40, tol=0.0)
+    config = SolverConfig(optimizer=optimizer, lr=lr, iters=40, tol=0.0, precision="fp32")
     result = complete(generator, discriminator, sample_val[:4], center(4), config, progress=False)
     first, last = result.history["loss"][0], result.loss.numpy()
     assert (last < first).all()

@@ -100,19 +100,27 @@ def execute(notebook: str, profile: str, out_dir: Path) -> float:
             f"notebook {notebook} failed in cell {error.cell_index} (execution count "
             f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed notebook "
             f"is {output}; fix the cause and run the study again") from None
-    hide_injected_parameters(output)
+    prepare_for_book(output)
     return time.perf_counter() - started
 
 
-def hide_injected_parameters(path: Path) -> None:
-    """Tag papermill's injected-parameters cell `remove-cell`, so that the book shows results,
-    not set-up (the notebook keeps it; nbval re-executes it)."""
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def prepare_for_book(path: Path) -> None:
+    """Make an executed notebook ready for the offline book: tag papermill's injected-parameters
+    cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), and drop
+    the progress-bar widgets' state, for which the book would load JavaScript from a CDN (each
+    widget output keeps its text form)."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
     nbformat.write(notebook, path)
 
 
