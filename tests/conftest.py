@@ -8,7 +8,7 @@ import torch
 
 from inpaint.config import train_config
 from inpaint.data import SAMPLE_DIR, load_sample_split, to_tensor
-from inpaint.train import train
+from inpaint.train import checkpoints, train
 
 import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tolerance)
 
@@ -16,6 +16,12 @@ import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tol
 def sample_val() -> torch.Tensor:
     """32 real photographs, float (32, 3, 64, 64) in [-1, 1]."""
     return to_tensor(load_sample_split("val"))
+
+
+@pytest.fixture
+def checkpoint(ci_run) -> str:
+    """The path of the `ci` run's last checkpoint (epoch 3), as `complete --checkpoint`."""
+    return str(checkpoints(ci_run)[3])
 
 
 @pytest.fixture

@@ -11,14 +11,8 @@ from PIL import Image
 from inpaint.cli import build_parser, main
 from inpaint.config import TrainConfig
 from inpaint.solver import SolverConfig
-from inpaint.train import checkpoints
 
 FAST = ["--iters", "3", "--restarts", "1"]
-
-
-@pytest.fixture
-def checkpoint(ci_run):
-    return str(checkpoints(ci_run)[3])
 
 
 def complete(checkpoint, images, out, *extra):

@@ -73,11 +73,6 @@ def toy(tmp_path, monkeypatch):
     return {"raw": raw, "cache": cache}
 
 
-@pytest.fixture
-def checkpoint(ci_run):
-    return str(checkpoints(ci_run)[3])
-
-
 def complete(checkpoint, images, out, *extra):
     return main(["complete", "--checkpoint", checkpoint, "--input", str(images),
                  "--out", str(out), *FAST, *extra])
