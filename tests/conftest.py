@@ -6,9 +6,10 @@ import shutil
 import pytest
 import torch
 
+from inpaint.checkpoints import checkpoints
 from inpaint.config import train_config
 from inpaint.data import SAMPLE_DIR, load_sample_split, to_tensor
-from inpaint.train import checkpoints, train
+from inpaint.train import train
 
 import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tolerance)
 

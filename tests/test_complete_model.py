@@ -19,12 +19,12 @@ from PIL import Image
 from inpaint import complete as complete_module
 from inpaint import reference, runs
 from inpaint.blend import poisson
+from inpaint.checkpoints import checkpoints
 from inpaint.cli import main
 from inpaint.complete import MODEL_DEFAULTS, Square, put_back, shrink, square_around_hole
 from inpaint.data import COCO_100, DATASETS, SHARED_DIR, list_members
 from inpaint.masks import center
 from inpaint.solver import SolverConfig
-from inpaint.train import checkpoints
 from test_reference import FAKE, make_fake_reference
 
 FAST = ["--iters", "3"]

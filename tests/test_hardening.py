@@ -23,12 +23,13 @@ from PIL import Image
 from inpaint import complete as complete_module
 from inpaint import data, masks
 from inpaint import train as train_module
+from inpaint.checkpoints import CheckpointError, checkpoints, load_checkpoint
 from inpaint.cli import main
 from inpaint.complete import read_images
 from inpaint.config import train_config
 from inpaint.data import SAMPLE_DIR, Archive, DatasetSpec, Split
 from inpaint.solver import SolverConfig
-from inpaint.train import CheckpointError, checkpoints, load_checkpoint, train
+from inpaint.train import train
 
 FAST = ["--iters", "3", "--restarts", "1"]
 SAMPLE_JPEGS = sorted((SAMPLE_DIR / "val").glob("*.JPEG"))
@@ -261,8 +262,7 @@ def test_11_unwritable_out_is_refused_before_the_solve(checkpoint, images, tmp_p
         def read_only(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(train_module, "tempfile", SimpleNamespace(TemporaryFile=read_only),
-                            raising=False)  # (before the fix, train had no tempfile)
+        monkeypatch.setattr(data, "tempfile", SimpleNamespace(TemporaryFile=read_only))
     assert complete(checkpoint, images, locked / "out") == 2
     assert "not writable (Permission denied)" in error_line(capsys)
     locked.chmod(0o755)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -10,9 +10,9 @@ import torch
 from inpaint.config import train_config
 from inpaint.data import to_tensor, to_uint8
 from inpaint.models import Discriminator, Generator, sample_z
-from inpaint.train import (CheckpointError, checkpoints, data_device, epoch_randomness,
-                           load_checkpoint, load_models, real_batch, resolve_precision, train,
-                           write_rows)
+from inpaint.checkpoints import CheckpointError, checkpoints, load_checkpoint, load_models
+from inpaint.precision import resolve_precision
+from inpaint.train import data_device, epoch_randomness, real_batch, train, write_rows
 
 
 def test_generator_and_discriminator_shapes_and_ranges():
@@ -74,6 +74,20 @@ def test_missing_and_corrupt_checkpoint_errors(tmp_path):
     corrupt.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="cannot be read"):
         load_models(corrupt)
+
+
+class Unpicklable:
+    """Stands for any object that unpickling would construct by running code."""
+
+
+def test_a_checkpoint_is_read_without_running_code_from_it(tmp_path, ci_run):
+    """weights_only=True: a real checkpoint (tensors and plain containers) loads; one that would
+    construct an arbitrary object is refused."""
+    assert load_checkpoint(checkpoints(ci_run)[1])["config"] == asdict(train_config("ci"))
+    path = tmp_path / "epoch_001.pt"
+    torch.save({"generator": {}, "discriminator": {}, "config": Unpicklable()}, path)
+    with pytest.raises(CheckpointError, match="cannot be read"):
+        load_checkpoint(path)
 
 
 def test_schedule_of_the_original_post(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from inpaint.config import train_config
-from inpaint.train import native_cpu_bf16, resolve_precision
+from inpaint.precision import native_cpu_bf16, resolve_precision
 
 
 @pytest.mark.parametrize("forced, expected", [("1", "bf16"), ("0", "fp32")])

@@ -24,9 +24,11 @@ from dataclasses import replace
 
 import torch
 
+from .checkpoints import describe_machine, pick_device
 from .config import TrainConfig
 from .models import Discriminator, Generator, sample_z
-from .train import autocast, build_models, d_step, g_step, make_optimizers, pick_device, resolve_precision
+from .precision import autocast, resolve_precision
+from .train import build_models, d_step, g_step, make_optimizers
 
 WIDTHS = (32, 64)
 SOLVER_CODES = 64
@@ -157,22 +159,6 @@ def row(what: str, work: int, seconds: float, label: str, reference_seconds: flo
             "ratio": f"{reference_seconds / seconds:.2f}x"}
 
 
-def machine() -> str:
-    """The device in words: the GPU's name, or the CPU's model, capability and threads."""
-    device = pick_device()
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    name = "CPU"
-    try:
-        with open("/proc/cpuinfo") as handle:
-            name = next(line.split(":", 1)[1].strip() for line in handle
-                        if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return (f"cpu: {name}, {torch.backends.cpu.get_cpu_capability()}, "
-            f"{torch.get_num_threads()} threads")
-
-
 def markdown(rows: list[dict]) -> str:
     """The rows as a Markdown table."""
     columns = ["what", "project", "reference", "ratio"]
@@ -191,7 +177,7 @@ def solver_speed(checkpoint: str, images: int = 32, restarts: int = 4, iters: in
     from .data import load_sample_split, to_tensor
     from .masks import center
     from .solver import SolverConfig, complete
-    from .train import load_models
+    from .checkpoints import load_models
 
     device = pick_device()
     generator, discriminator = load_models(checkpoint, device)
@@ -206,7 +192,7 @@ def solver_speed(checkpoint: str, images: int = 32, restarts: int = 4, iters: in
                                         single, progress=False)
                                for i in range(images) for _ in range(restarts)],
     }, device, rounds)
-    return {"device": machine(), "images": images, "restarts": restarts, "iters": iters,
+    return {"device": describe_machine(), "images": images, "restarts": restarts, "iters": iters,
             "precision": resolve_precision(config.precision, device),
             "batched_images_per_s": round(images / best["batched"], 2),
             "one_at_a_time_images_per_s": round(images / best["one_by_one"], 2),
@@ -240,7 +226,7 @@ def precision_check(images: int = 256, restarts: int = 2, iters: int = 150,
     mask = make_mask(mask_kind, len(y))
     known = (mask > 0.5).expand_as(y)
     known_hwc = known.permute(0, 2, 3, 1).numpy()  # the same pixels in to_uint8's layout
-    result = {"device": machine(), "model": f"{model} epoch {epoch}", "images": len(y),
+    result = {"device": describe_machine(), "model": f"{model} epoch {epoch}", "images": len(y),
               "mask": mask_kind, "restarts": restarts, "iters": iters}
     psnr, known_equal = {}, True
     for precision in ("bf16", "fp32"):

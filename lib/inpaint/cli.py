@@ -92,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
     study.add_argument("--force-notebooks", action="store_true",
                        help="re-execute every notebook even if its inputs did not change")
+    study.add_argument("--long", action="store_true",
+                       help="also the chapters too long for the default study (`make beyond`)")
     commands.add_parser("references", help="refresh the nbval reference notebooks (ci profile)")
 
     from .complete import add_complete_parser
@@ -129,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(bench.precision_check(), indent=2))
         else:
             config = train_config(args.profile, **overrides(args))
-            print(f"{bench.machine()}; profile {args.profile}")
+            print(f"{bench.describe_machine()}; profile {args.profile}")
             print(bench.markdown(bench.table(config, steps=args.steps,
                                              solver_iters=args.solver_iters, rounds=args.rounds)))
     elif args.command == "data":
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(images)} training images ready, shape {images.shape}")
     elif args.command == "study":
         from .pipeline import run_study
-        run_study(args.profile, force_notebooks=args.force_notebooks)
+        run_study(args.profile, force_notebooks=args.force_notebooks, long=args.long)
     elif args.command == "references":
         from .pipeline import refresh_references
         refresh_references()

@@ -43,13 +43,13 @@ from torchvision.utils import save_image
 
 from . import reference
 from .blend import blend_image
+from .checkpoints import load_models, pick_device
 from .cli import add_config_flags, given
-from .data import IMAGE_SIZE, IMAGE_SUFFIXES, atomic_path, has_alpha, preprocess, to_rgb, to_tensor
-from .data import to_uint8
+from .data import IMAGE_SIZE, IMAGE_SUFFIXES, atomic_path, has_alpha, prepare_output, preprocess
+from .data import to_rgb, to_tensor, to_uint8
 from .masks import make_mask
 from .metrics import COLUMNS, l1, psnr, ssim_map
 from .solver import SolverConfig, complete
-from .train import load_models, pick_device, prepare_output
 
 BLENDS = ("paste", "poisson")
 INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it

@@ -19,9 +19,9 @@ import hashlib
 import io
 import numbers
 import os
-import pickle
 import random
 import tarfile
+import tempfile
 import urllib.request
 import warnings
 import zipfile
@@ -146,6 +146,25 @@ def atomic_path(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
+def prepare_output(out: Path, flag: str = "--out") -> Path:
+    """Create the folder `out` if needed and check that files can be written in it: done before
+    any long computation, so that a bad location costs nothing. Raises ValueError naming the
+    problem and the fix."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{flag} {out} is a file, not a folder; choose a folder for {flag}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise ValueError(f"{flag} {out} cannot be created: part of its path is a file; choose "
+                         f"another {flag}") from None
+    except OSError as error:
+        raise ValueError(f"{flag} {out} is not writable ({error.strerror}); choose a writable "
+                         f"folder for {flag}") from None
+    return out
+
+
 # ---------------------------------------------------------------- checksums and download
 
 def file_checksum(path: Path, algorithm: str = "sha256") -> str:
@@ -262,7 +281,6 @@ class DecodeReport:
     kept: int = 0
     greyscale: int = 0
     corrupt: int = 0
-    corrupt_names: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (f"{self.kept} images kept, {self.greyscale} greyscale dropped, "
@@ -371,19 +389,6 @@ def course_folder(path: Path, split: str) -> Path | None:
     return None
 
 
-def load_captions(path: Path) -> dict[str, list[str]]:
-    """The course's captions pickle (`dict_key_imgID_value_caps_train_and_valid.pkl`), if present.
-
-    Maps image id (file name without suffix) to its list of captions; {} when the file is absent.
-    """
-    for candidate in (path / "inpainting", path):
-        pickle_path = candidate / "dict_key_imgID_value_caps_train_and_valid.pkl"
-        if pickle_path.is_file():
-            with open(pickle_path, "rb") as handle:
-                return pickle.load(handle)
-    return {}
-
-
 def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:
     """A seeded random subset of at most `limit` names, kept in sorted order (all if None)."""
     if limit is None or limit >= len(names):
@@ -462,7 +467,6 @@ def decode_members(path: Path, members: list[str], crop: str,
             array = decode(data, crop)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
             report.corrupt += 1
-            report.corrupt_names.append(member)
             warnings.warn(f"skipping corrupt image {member} in {path}: {error}")
             continue
         if array is None:

@@ -27,6 +27,13 @@ from .masks import validate
 
 COLUMNS = ("psnr_hole", "ssim_hole", "l1_hole", "psnr_full", "ssim_full", "l1_full")
 
+# The paper's reported PSNR in dB, centre mask, CelebA test set: Yeh et al., "Semantic Image
+# Inpainting with Deep Generative Models", CVPR 2017, Table 1 (its "CE/ours" pair, Context
+# Encoders run by Yeh et al.). The paper does not say over which pixels or on which scale PSNR is
+# computed; the comparison chapter places these beside our whole-image PSNR (psnr_full).
+PAPER_CELEBA_CENTRE_PSNR = {"Yeh et al. (reported)": 19.4,
+                            "Context Encoders (reported by Yeh et al.)": 21.3}
+
 
 def psnr(a: np.ndarray, b: np.ndarray, region: np.ndarray | None = None) -> float:
     """PSNR in dB of uint8 images a, b (H, W, 3) over a bool (H, W) region (None = all pixels).

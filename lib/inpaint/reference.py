@@ -281,7 +281,7 @@ def fixed_noise(name: str, source: str | os.PathLike | None = None) -> torch.Ten
 
 
 def read_reference_log(name: str, source: str | os.PathLike | None = None) -> pd.DataFrame:
-    """The run's per-step training log, verified; the columns of `inpaint.train.read_log`
+    """The run's per-step training log, verified; the columns of `inpaint.checkpoints.read_log`
     (step, epoch, phase, d_loss, g_loss, d_real, d_fake, elapsed_s; empty losses are NaN)."""
     path = verified_file(locate_reference(name, source), LOG_FILENAME)
     with gzip.open(path, "rt", newline="") as handle:

@@ -27,7 +27,7 @@ import yaml
 from . import reference
 from .config import TrainConfig, get_profile
 from .data import PROJECT_ROOT
-from .train import CheckpointError, checkpoints, load_models, read_log, train
+from .checkpoints import CheckpointError, checkpoints, load_models, read_log
 
 RUNS_DIR = PROJECT_ROOT / "runs"
 RUN_NAMES = ("main", "celeba", "schedule-joint", "schedule-blocks")
@@ -71,6 +71,7 @@ def ensure_trained(profile: str, name: str = "main", progress: bool = True) -> P
     found = checkpoints(run)
     if found and max(found) >= config.epochs:
         return run
+    from .train import train  # here, so that loading a model never loads the training loop
     print(f"training {name} for profile {profile} into {run}")
     return train(config, run, resume=(run / "log.csv").exists(), progress=progress)
 

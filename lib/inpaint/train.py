@@ -17,77 +17,35 @@ The random numbers come from one seeded CPU generator in the same order on every
 resumed run repeats an uninterrupted one exactly (bit for bit on the CPU). On a GPU, a row's
 elapsed_s is when its step was issued; the GPU may still have been working on earlier ones.
 
-Read top to bottom: `train` checks the run directory, loads the data, builds the models, then
-loops over epochs and batches.
+Read from `train` down: it checks the run directory, loads the data, builds the networks
+(`new_trainer`) and, when resuming, loads the last checkpoint into them (`restore`), then loops
+over epochs (`train_epoch`, a `train_step` per batch), saving samples and a checkpoint every few
+(`save_epoch`). Reading checkpoints, models and the log is `inpaint.checkpoints`, which needs
+nothing of this module.
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
+from .checkpoints import (CheckpointError, last_checkpoint, load_checkpoint, load_weights,
+                          pick_device, save_checkpoint)
 from .config import TrainConfig, parse_schedule
-from .data import atomic_path, load_images, load_sample_split
+from .data import atomic_path, load_images, load_sample_split, prepare_output
 from .models import Discriminator, Generator, sample_z
+from .precision import autocast
 
 LOG_FIELDS = ["step", "epoch", "phase", "d_loss", "g_loss", "d_real", "d_fake", "elapsed_s"]
-
-
-class CheckpointError(FileNotFoundError):
-    """A checkpoint is missing, unreadable, or from another configuration."""
-
-
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """"auto" -> "bf16" on a CPU with native bfloat16 (AVX512-BF16 or AMX), else "fp32".
-
-    Measured: on a 2-core AVX-512 Xeon without native bf16, bf16 autocast ran a width-32 step
-    2.5x slower than fp32; on a 2-core AMD EPYC with it, 1.9x faster. On CUDA these models are
-    too small for bf16 to pay: on one H200, width 64, batch 128, a plain step with the data on the
-    GPU ran 18,339 images/s in fp32 and 15,168 in bf16 autocast (17% fewer), so "auto" is fp32
-    there (issue 11)."""
-    if precision != "auto":
-        return precision
-    if device.type == "cuda":
-        return "fp32"
-    return "bf16" if native_cpu_bf16() else "fp32"
-
-
-def native_cpu_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). The environment
-    variable INPAINT_NATIVE_BF16=1 or =0 overrides the answer, so that one machine can check
-    both branches of "auto" (`make test-matrix` does)."""
-    forced = os.environ.get("INPAINT_NATIVE_BF16")
-    if forced is not None:
-        if forced not in ("0", "1"):
-            raise ValueError(f"INPAINT_NATIVE_BF16 must be 0 or 1, not {forced!r}")
-        return forced == "1"
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-
-
-def autocast(device: torch.device, precision: str):
-    """bfloat16 autocast for "bf16" (or "auto" where native), nothing for "fp32"."""
-    precision = resolve_precision(precision, device)
-    if precision == "bf16":
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    raise ValueError(f"precision must be 'bf16' or 'fp32', not {precision!r}")
 
 
 def batch_phase(step: int, blocks: tuple[int, int] | None) -> str:
@@ -192,25 +150,6 @@ def real_batch(images: torch.Tensor, index: torch.Tensor, flip: torch.Tensor | N
     return batch.float().div(127.5).sub(1).contiguous(memory_format=memory_format)
 
 
-def prepare_output(out: Path, flag: str = "--out") -> Path:
-    """Create the folder `out` if needed and check that files can be written in it: done before
-    any long computation, so that a bad location costs nothing. Raises ValueError naming the
-    problem and the fix."""
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{flag} {out} is a file, not a folder; choose a folder for {flag}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except (FileExistsError, NotADirectoryError):
-        raise ValueError(f"{flag} {out} cannot be created: part of its path is a file; choose "
-                         f"another {flag}") from None
-    except OSError as error:
-        raise ValueError(f"{flag} {out} is not writable ({error.strerror}); choose a writable "
-                         f"folder for {flag}") from None
-    return out
-
-
 def resume_state(out: Path, config: TrainConfig, device) -> dict | None:
     """The last checkpoint's state in run `out` to continue from; None to start at step 0 (no
     checkpoint yet). Only `epochs` may differ from the run's settings, and only upwards (to extend
@@ -258,93 +197,146 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, sou
                               f"or choose another --out")
     prepare_output(out)
     device = pick_device()
-    state = resume_state(out, config, device) if resume else None
-    blocks = parse_schedule(config.schedule)
+    saved = resume_state(out, config, device) if resume else None
+    images = load_training_set(config, source, device)
 
+    trainer = new_trainer(config, device)
+    fixed_noise = sample_z(config.samples, generator=torch.Generator().manual_seed(config.seed + 1))
+    start_epoch, step, elapsed = 0, 0, 0.0
+    if saved is not None:
+        start_epoch, step, elapsed = restore(trainer, saved, last_checkpoint(out))
+        print(f"resuming from epoch {start_epoch}, step {step}, towards epoch {config.epochs}")
+    write_run_files(out, config, fixed_noise, step)
+
+    batches = len(images) // config.batch_size
+    last_epoch = config.epochs if stop_after_epoch is None else min(stop_after_epoch, config.epochs)
+    started = time.perf_counter() - elapsed
+    with (open(out / "log.csv", "a", newline="") as log_file,
+          tqdm(total=max(0, last_epoch - start_epoch) * batches, disable=not progress,
+               desc="train", unit="batch") as bar):
+        log = csv.DictWriter(log_file, LOG_FIELDS)
+        for epoch in range(start_epoch + 1, last_epoch + 1):
+            rows, losses = train_epoch(trainer, images, epoch, step, started, bar)
+            write_rows(log, rows, losses)
+            step += len(rows)
+            bar.set_postfix(epoch=epoch, d=f"{rows[-1]['d_loss'] or 0:.3f}",
+                            g=f"{rows[-1]['g_loss'] or 0:.3f}")
+            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
+                log_file.flush()
+                save_epoch(out, trainer, fixed_noise, epoch, step, time.perf_counter() - started)
+    return out
+
+
+def load_training_set(config: TrainConfig, source, device: torch.device) -> torch.Tensor:
+    """The training photographs, uint8 (N, 64, 64, 3), where `data_device` puts them. ValueError
+    when they are fewer than one batch."""
     images = torch.from_numpy(np.ascontiguousarray(training_images(config, source)))
-    batches_per_epoch = len(images) // config.batch_size
-    if batches_per_epoch == 0:
+    if len(images) < config.batch_size:
         raise ValueError(f"{len(images)} training images are fewer than one batch of "
                          f"{config.batch_size}; lower --batch-size or raise --limit")
+    return images.to(data_device(images, device))
 
-    images = images.to(data_device(images, device))
+
+@dataclass
+class Trainer:
+    """What the training steps read and change: the settings, the device, both networks, their
+    optimisers and `rng`, the CPU generator of the data order, flips and codes."""
+
+    config: TrainConfig
+    device: torch.device
+    generator: Generator
+    discriminator: Discriminator
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    rng: torch.Generator
+
+
+def new_trainer(config: TrainConfig, device: torch.device) -> Trainer:
+    """Networks initialised from `config.seed`, their optimisers, and `rng` seeded from it too."""
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, device)
     opt_g, opt_d = make_optimizers(config, generator, discriminator)
-    rng = torch.Generator().manual_seed(config.seed)  # data order and noise, saved with checkpoints
-    fixed_noise = sample_z(config.samples, generator=torch.Generator().manual_seed(config.seed + 1))
+    rng = torch.Generator().manual_seed(config.seed)
+    return Trainer(config, device, generator, discriminator, opt_g, opt_d, rng)
 
-    start_epoch, step, elapsed = 0, 0, 0.0
-    if state is not None:
-        load_weights(state, last_checkpoint(out), generator, discriminator)
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
-        start_epoch, step, elapsed = state["epoch"], state["step"], state["elapsed_s"]
-        print(f"resuming from epoch {start_epoch}, step {step}, towards epoch {config.epochs}")
 
-    ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
-    ckpt_dir.mkdir(exist_ok=True)
-    sample_dir.mkdir(exist_ok=True)
+def restore(trainer: Trainer, state: dict, path: Path) -> tuple[int, int, float]:
+    """Load the checkpoint `state` (read from `path`) into `trainer`: weights, optimisers and both
+    random generators. Returns where it stopped: (epoch, step, elapsed_s)."""
+    load_weights(state, path, trainer.generator, trainer.discriminator)
+    trainer.opt_g.load_state_dict(state["opt_g"])
+    trainer.opt_d.load_state_dict(state["opt_d"])
+    trainer.rng.set_state(state["rng"])
+    torch.set_rng_state(state["torch_rng"])
+    return state["epoch"], state["step"], state["elapsed_s"]
+
+
+def write_run_files(out: Path, config: TrainConfig, fixed_noise: torch.Tensor, step: int) -> None:
+    """The run's folders, config.json and fixed_noise.pt, and its log as of `step`."""
+    (out / "checkpoints").mkdir(exist_ok=True)
+    (out / "samples").mkdir(exist_ok=True)
     with atomic_path(out / "config.json") as tmp:
         tmp.write_text(json.dumps(asdict(config), indent=2))
     with atomic_path(out / "fixed_noise.pt") as tmp:
         torch.save(fixed_noise, tmp)
     start_log(out / "log.csv", step)
-    log_file = open(out / "log.csv", "a", newline="")
-    log = csv.DictWriter(log_file, LOG_FIELDS)
+
+
+def train_epoch(trainer: Trainer, images: torch.Tensor, epoch: int, step: int, started: float,
+                bar) -> tuple[list[dict], list[dict]]:
+    """One pass over `images` in whole batches, the first being global step `step`. Returns the
+    epoch's log rows (losses empty, elapsed_s counted from `started`) and, for each, the losses
+    its step computed, still on the device (`write_rows` reads them all at once)."""
+    config, device = trainer.config, trainer.device
+    blocks = parse_schedule(config.schedule)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    last_epoch = config.epochs if stop_after_epoch is None else min(stop_after_epoch, config.epochs)
-    bar = tqdm(total=max(0, last_epoch - start_epoch) * batches_per_epoch, disable=not progress,
-               desc="train", unit="batch")
-    started = time.perf_counter() - elapsed
-    try:
-        for epoch in range(start_epoch + 1, last_epoch + 1):
-            generator.train()
-            discriminator.train()
-            order, flips, codes = epoch_randomness(len(images), batches_per_epoch, config, rng)
-            order, codes = order.to(images.device), codes.to(device)
-            flips = None if flips is None else flips.to(images.device)
-            rows, values = [], []  # the epoch's log rows; their losses, still on the device
-            for i in range(batches_per_epoch):
-                index = order[i * config.batch_size:(i + 1) * config.batch_size]
-                real = real_batch(images, index, None if flips is None else flips[i], device,
-                                  memory_format)
-                phase = batch_phase(step, blocks)
-                losses = {}
-                if "D" in phase:
-                    losses.update(d_step(generator, discriminator, opt_d, real, codes[i],
-                                         config, device))
-                if "G" in phase:
-                    g_losses = g_step(generator, discriminator, opt_g, codes[i], config, device)
-                    losses["g_loss"] = g_losses["g_loss"]
-                    if phase == "G":
-                        losses["d_fake"] = g_losses["d_fake"]
-                rows.append({"step": step, "epoch": epoch, "phase": phase, "d_loss": "",
-                             "g_loss": "", "d_real": "", "d_fake": "",
-                             "elapsed_s": round(time.perf_counter() - started, 3)})
-                values.append(losses)
-                step += 1
-                bar.update()
-            write_rows(log, rows, values)
-            bar.set_postfix(epoch=epoch, d=f"{rows[-1]['d_loss'] or 0:.3f}",
-                            g=f"{rows[-1]['g_loss'] or 0:.3f}")
-            if epoch % config.checkpoint_every == 0 or epoch == config.epochs:
-                log_file.flush()
-                save_samples(generator, fixed_noise, sample_dir / f"epoch_{epoch:03d}.png", device)
-                save_checkpoint(ckpt_dir / f"epoch_{epoch:03d}.pt", {
-                    "generator": generator.state_dict(),
-                    "discriminator": discriminator.state_dict(),
-                    "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-                    "rng": rng.get_state(), "torch_rng": torch.get_rng_state(),
-                    "epoch": epoch, "step": step, "elapsed_s": time.perf_counter() - started,
-                    "config": asdict(config),
-                })
-    finally:
-        bar.close()
-        log_file.close()
-    return out
+    batches = len(images) // config.batch_size
+    trainer.generator.train()
+    trainer.discriminator.train()
+    order, flips, codes = epoch_randomness(len(images), batches, config, trainer.rng)
+    order, codes = order.to(images.device), codes.to(device)
+    flips = None if flips is None else flips.to(images.device)
+    rows, losses = [], []
+    for i in range(batches):
+        index = order[i * config.batch_size:(i + 1) * config.batch_size]
+        real = real_batch(images, index, None if flips is None else flips[i], device, memory_format)
+        phase = batch_phase(step + i, blocks)
+        losses.append(train_step(trainer, real, codes[i], phase))
+        rows.append({"step": step + i, "epoch": epoch, "phase": phase, "d_loss": "",
+                     "g_loss": "", "d_real": "", "d_fake": "",
+                     "elapsed_s": round(time.perf_counter() - started, 3)})
+        bar.update()
+    return rows, losses
+
+
+def train_step(trainer: Trainer, real: torch.Tensor, z: torch.Tensor, phase: str) -> dict:
+    """Update D, G or both (D first) as `phase` says; the losses computed, as `d_step` returns
+    them, with G's loss and, on a G-only step, its mean D(G(z))."""
+    generator, discriminator, config, device = (trainer.generator, trainer.discriminator,
+                                                trainer.config, trainer.device)
+    losses = {}
+    if "D" in phase:
+        losses.update(d_step(generator, discriminator, trainer.opt_d, real, z, config, device))
+    if "G" in phase:
+        g_losses = g_step(generator, discriminator, trainer.opt_g, z, config, device)
+        losses["g_loss"] = g_losses["g_loss"]
+        if phase == "G":
+            losses["d_fake"] = g_losses["d_fake"]
+    return losses
+
+
+def save_epoch(out: Path, trainer: Trainer, fixed_noise: torch.Tensor, epoch: int, step: int,
+               elapsed_s: float) -> None:
+    """The epoch's sample grid and its checkpoint: everything `restore` reads, and the config."""
+    save_samples(trainer.generator, fixed_noise, out / "samples" / f"epoch_{epoch:03d}.png",
+                 trainer.device)
+    save_checkpoint(out / "checkpoints" / f"epoch_{epoch:03d}.pt", {
+        "generator": trainer.generator.state_dict(),
+        "discriminator": trainer.discriminator.state_dict(),
+        "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
+        "rng": trainer.rng.get_state(), "torch_rng": torch.get_rng_state(),
+        "epoch": epoch, "step": step, "elapsed_s": elapsed_s, "config": asdict(trainer.config),
+    })
 
 
 def write_rows(log: csv.DictWriter, rows: list[dict], values: list[dict]) -> None:
@@ -366,84 +358,6 @@ def save_samples(generator, noise: torch.Tensor, path: Path, device) -> None:
     generator.train(was_training)
     with atomic_path(path) as tmp:
         save_image(images, tmp, nrow=8, normalize=True, value_range=(-1, 1))
-
-
-def save_checkpoint(path: Path, state: dict) -> None:
-    """Write atomically: a crash mid-write never leaves a truncated checkpoint."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    """Read a checkpoint written by `train`, with a clear error when it is missing or unreadable."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist; train first "
-                              f"(python -m inpaint train --out DIR) or check the path")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as error:  # torch raises several types for a damaged file
-        raise CheckpointError(f"checkpoint {path} cannot be read ({error}); it is corrupt or not "
-                              f"a checkpoint of this project: retrain or resume to rewrite it")
-    missing = {"generator", "discriminator", "config"} - set(state)
-    if missing:
-        raise CheckpointError(f"{path} lacks {sorted(missing)}; it is not a checkpoint of this project")
-    return state
-
-
-def checkpoints(run: str | os.PathLike) -> dict[int, Path]:
-    """{epoch: path} of the checkpoints in a run directory, in epoch order."""
-    paths = sorted(Path(run, "checkpoints").glob("epoch_*.pt"))
-    return {int(p.stem.split("_")[1]): p for p in paths}
-
-
-def last_checkpoint(run: str | os.PathLike) -> Path | None:
-    found = checkpoints(run)
-    return found[max(found)] if found else None
-
-
-def weights_width(state: dict) -> int | None:
-    """The width of the DCGAN whose weights `state` holds (G's first layer has 8 * width output
-    channels), or None when it has no such layer."""
-    first = state["generator"].get("net.0.weight") if isinstance(state["generator"], dict) else None
-    return first.shape[1] // 8 if isinstance(first, torch.Tensor) and first.ndim == 4 else None
-
-
-def load_weights(state: dict, path, generator, discriminator) -> None:
-    """Load a checkpoint's G and D weights into the models; CheckpointError when they do not fit."""
-    try:
-        generator.load_state_dict(state["generator"])
-        discriminator.load_state_dict(state["discriminator"])
-    except (RuntimeError, KeyError, TypeError, AttributeError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise CheckpointError(f"checkpoint {path}: its weights do not fit the DCGAN its config "
-                              f"describes ({reason}); it is damaged or was edited: retrain") from None
-
-
-def load_models(path: str | os.PathLike, device: str | torch.device = "cpu"):
-    """(G, D) from a checkpoint, in eval mode and float32, on `device`."""
-    state = load_checkpoint(path, map_location=device)
-    config = state["config"] if isinstance(state["config"], dict) else {}
-    width, found = config.get("width"), weights_width(state)
-    if width is None:
-        raise CheckpointError(f"checkpoint {path} has no width in its config (its weights are for "
-                              f"width {found}); it was not written by `train` or was edited: "
-                              f"retrain, or restore its config")
-    if width != found:
-        raise CheckpointError(f"checkpoint {path} says width {width} but its weights are for "
-                              f"width {found}; it was edited or mixed up: retrain, or restore "
-                              f"its config")
-    generator, discriminator = Generator(width), Discriminator(width)
-    load_weights(state, path, generator, discriminator)
-    return generator.to(device).eval(), discriminator.to(device).eval()
-
-
-def read_log(run: str | os.PathLike) -> pd.DataFrame:
-    """A run's log.csv as a DataFrame (empty loss cells, e.g. G's on D-only steps, are NaN)."""
-    path = Path(run) / "log.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; train first (python -m inpaint train)")
-    return pd.read_csv(path)
 
 
 def start_log(path: Path, step: int) -> None:

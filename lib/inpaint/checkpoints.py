@@ -1,0 +1,125 @@
+"""A training run's saved state, for whoever reads it: inference, benchmarks, notebooks and the
+training loop itself when it resumes.
+
+A checkpoint (runs/.../checkpoints/epoch_055.pt) is a dict of plain types only: G's and D's state
+dicts, both optimisers' state dicts, the CPU generators' states (uint8 tensors), epoch, step,
+elapsed_s and the run's TrainConfig as a dict. So it is read with `torch.load(weights_only=True)`,
+which runs no code from the file. `inpaint.train` writes checkpoints and the log; this module
+imports nothing of training, so loading a model never loads the training loop.
+"""
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from .data import atomic_path
+from .models import Discriminator, Generator
+
+
+class CheckpointError(FileNotFoundError):
+    """A checkpoint is missing, unreadable, or from another configuration."""
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def describe_machine() -> str:
+    """What computes, in words: the GPU's name, or the CPU's model and the kernels torch uses
+    (e.g. "AMD EPYC (AVX512)"), then the CPU cores this process may use and torch's threads."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if pick_device().type == "cuda":
+        name = torch.cuda.get_device_name(0)
+    else:
+        name = platform.processor() or "unknown CPU"
+        try:
+            with open("/proc/cpuinfo") as handle:
+                name = next(line.split(":", 1)[1].strip() for line in handle
+                            if line.startswith("model name"))
+        except (OSError, StopIteration):
+            pass
+        name += f" ({torch.backends.cpu.get_cpu_capability()})"
+    return f"{name}, {cores} CPU cores, {torch.get_num_threads()} torch threads"
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """Write atomically: a crash mid-write never leaves a truncated checkpoint."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    """Read a checkpoint written by `train`, with a clear error when it is missing or unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist; train first "
+                              f"(python -m inpaint train --out DIR) or check the path")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for a damaged file
+        raise CheckpointError(f"checkpoint {path} cannot be read ({error}); it is corrupt or not "
+                              f"a checkpoint of this project: retrain or resume to rewrite it")
+    missing = {"generator", "discriminator", "config"} - set(state)
+    if missing:
+        raise CheckpointError(f"{path} lacks {sorted(missing)}; it is not a checkpoint of this project")
+    return state
+
+
+def checkpoints(run: str | os.PathLike) -> dict[int, Path]:
+    """{epoch: path} of the checkpoints in a run directory, in epoch order."""
+    paths = sorted(Path(run, "checkpoints").glob("epoch_*.pt"))
+    return {int(p.stem.split("_")[1]): p for p in paths}
+
+
+def last_checkpoint(run: str | os.PathLike) -> Path | None:
+    found = checkpoints(run)
+    return found[max(found)] if found else None
+
+
+def weights_width(state: dict) -> int | None:
+    """The width of the DCGAN whose weights `state` holds (G's first layer has 8 * width output
+    channels), or None when it has no such layer."""
+    first = state["generator"].get("net.0.weight") if isinstance(state["generator"], dict) else None
+    return first.shape[1] // 8 if isinstance(first, torch.Tensor) and first.ndim == 4 else None
+
+
+def load_weights(state: dict, path, generator, discriminator) -> None:
+    """Load a checkpoint's G and D weights into the models; CheckpointError when they do not fit."""
+    try:
+        generator.load_state_dict(state["generator"])
+        discriminator.load_state_dict(state["discriminator"])
+    except (RuntimeError, KeyError, TypeError, AttributeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise CheckpointError(f"checkpoint {path}: its weights do not fit the DCGAN its config "
+                              f"describes ({reason}); it is damaged or was edited: retrain") from None
+
+
+def load_models(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """(G, D) from a checkpoint, in eval mode and float32, on `device`."""
+    state = load_checkpoint(path, map_location=device)
+    config = state["config"] if isinstance(state["config"], dict) else {}
+    width, found = config.get("width"), weights_width(state)
+    if width is None:
+        raise CheckpointError(f"checkpoint {path} has no width in its config (its weights are for "
+                              f"width {found}); it was not written by `train` or was edited: "
+                              f"retrain, or restore its config")
+    if width != found:
+        raise CheckpointError(f"checkpoint {path} says width {width} but its weights are for "
+                              f"width {found}; it was edited or mixed up: retrain, or restore "
+                              f"its config")
+    generator, discriminator = Generator(width), Discriminator(width)
+    load_weights(state, path, generator, discriminator)
+    return generator.to(device).eval(), discriminator.to(device).eval()
+
+
+def read_log(run: str | os.PathLike) -> pd.DataFrame:
+    """A run's log.csv as a DataFrame (empty loss cells, e.g. G's on D-only steps, are NaN); its
+    columns are `inpaint.train.LOG_FIELDS`."""
+    path = Path(run) / "log.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist; train first (python -m inpaint train)")
+    return pd.read_csv(path)
