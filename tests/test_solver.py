@@ -10,10 +10,10 @@ import torch
 
 from inpaint import solver
 from inpaint.blend import paste
+from inpaint.checkpoints import checkpoints, load_models
 from inpaint.masks import center
 from inpaint.solver import (SolverConfig, complete, context_loss, initial_codes, perceptual_loss,
                             yeh_weights)
-from inpaint.train import checkpoints, load_models
 
 
 @pytest.fixture(scope="module")
@@ -127,14 +127,31 @@ def test_an_images_result_does_not_depend_on_its_batch(models, sample_val):
     assert generator.training is False and discriminator.training is False
 
 
-def test_hidden_pixels_are_never_used(models, sample_val):
+@pytest.mark.parametrize("combine", ["best", "mean"])
+def test_hidden_pixels_are_never_used(models, sample_val, combine):
     generator, discriminator = models
-    config = SolverConfig(iters=5)
+    config = SolverConfig(iters=5, restarts=3, combine=combine)
     y = sample_val[:2].clone()
     first = complete(generator, discriminator, y, center(2), config, progress=False)
-    y[:, :, 16:48, 16:48] = torch.rand(2, 3, 32, 32)
+    y[:, :, 16:48, 16:48] = torch.rand(2, 3, 32, 32) * 2 - 1
     second = complete(generator, discriminator, y, center(2), config, progress=False)
-    torch.testing.assert_close(first.generated, second.generated)
+    torch.testing.assert_close(first.generated, second.generated, atol=0, rtol=0)
+    torch.testing.assert_close(first.starts, second.starts, atol=0, rtol=0)
+
+
+def test_the_ensemble_is_the_mean_of_every_start_and_best_is_one_of_them(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:3], center(3)
+    best = complete(generator, discriminator, y, mask, SolverConfig(iters=5, restarts=4),
+                    progress=False)
+    mean = complete(generator, discriminator, y, mask,
+                    SolverConfig(iters=5, restarts=4, combine="mean"), progress=False)
+    assert best.starts.shape == (3, 4, 3, 64, 64)
+    torch.testing.assert_close(mean.generated, best.starts.mean(dim=1))
+    chosen = best.start_losses.argmin(dim=1)
+    torch.testing.assert_close(best.generated, best.starts[torch.arange(3), chosen])
+    # The starts differ, so their mean is a new image, not one of them.
+    assert (mean.generated - best.generated).abs().amax() > 1e-3
 
 
 def test_nan_in_known_pixels_is_refused_but_allowed_in_the_hole(models, sample_val):

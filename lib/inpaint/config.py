@@ -10,7 +10,7 @@ on the command line (`--epochs 10`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from numbers import Integral, Real
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -135,6 +135,12 @@ class StudyConfig:
     celeba_val_images: int = 256         # held-out faces for the comparison with Yeh et al.
     celeba_epochs: int = 25
     celeba_width: int = 64
+    beyond_images: int = 256             # beyond-Yeh chapter (`make beyond`): centre-mask images,
+                                         # and as many other real photographs for the critic
+    beyond_others: int = 64              # images per other mask kind there
+    beyond_starts: int = 8               # starts per image: Yeh's best one, ensembles 2, 4, .., K
+    critic_seeds: int = 5                # critics (seeds and splits) per realism test
+    critic_steps: int = 150              # training steps of each critic (batches of 64)
 
 
 @dataclass(frozen=True)
@@ -156,7 +162,8 @@ PROFILES: dict[str, Profile] = {
                     selection_epochs=(1, 2, 3), selection_images=8, selection_iters=10,
                     ablation_images=4, ablation_iters=10, ablation_lams=(0.0, 3e-3, 1.0),
                     gd_iters=30, behaviour_images=4, schedule_epochs=2, schedule_blocks="2:1",
-                    compare_images=4, celeba_epochs=2, celeba_width=8),
+                    compare_images=4, celeba_epochs=2, celeba_width=8, beyond_images=12,
+                    beyond_others=12, beyond_starts=4, critic_seeds=2, critic_steps=10),
         threads=1,
     ),
     "cpu": Profile(
@@ -192,7 +199,3 @@ def train_config(profile: str = "cpu", **overrides) -> TrainConfig:
     if unknown:
         raise ValueError(f"unknown training settings {sorted(unknown)}; known: {sorted(known)}")
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def as_dict(config) -> dict:
-    return asdict(config)

@@ -7,26 +7,39 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 import torch
+from scipy import stats
 from tqdm.auto import tqdm
 
 from .baselines import BASELINES
 from .blend import paste, poisson
+from .checkpoints import pick_device
 from .config import Profile, get_profile
 from .data import load_images, load_sample_split, to_tensor
 from .masks import make_mask
 from .metrics import evaluate
-from .runs import GAN
+from .realism import two_sample_test
+from .runs import GAN, RUNS_DIR
 from .solver import Completion, SolverConfig, complete
-from .train import pick_device
 
 
-def setup(profile: str) -> Profile:
+CLASSICAL = tuple(BASELINES)  # the fills that need no training: mean, telea, navier-stokes, ...
+
+
+def setup(profile: str, **study_overrides) -> Profile:
     """A notebook's first call: the profile's settings, with its thread count applied
-    (`ci` fixes one thread, so that the numbers the tests compare do not depend on the machine)."""
+    (`ci` fixes one thread, so that the numbers the tests compare do not depend on the machine).
+
+    study_overrides: StudyConfig fields a notebook's parameters set (`selection_images=8`); None
+    keeps the profile's value, so a notebook passes its parameters through and never decides.
+    """
     settings = get_profile(profile)
+    given = {name: tuple(value) if isinstance(value, list) else value
+             for name, value in study_overrides.items() if value is not None}
+    settings = replace(settings, study=replace(settings.study, **given))
     if settings.threads is not None:
         torch.set_num_threads(settings.threads)
     return settings
@@ -172,26 +185,215 @@ def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig,
     return metrics, examples
 
 
+@dataclass
+class Comparison:
+    """Every method on the same images, per mask kind.
+
+    metrics   one row per image, mask and method: hole and whole-image PSNR, SSIM and L1
+    examples  mask kind -> {"corrupted", "true", method: completions}, each float (N, 3, 64, 64)
+              in [-1, 1]
+    seconds   one row per mask and method: CPU seconds per image (all threads; the solver's
+              time is shared by the fills made from the same search)
+    realism   one row per mask and method, and a row "real images" (real against real, the
+              floor): the critic accuracy of `inpaint.realism` (mean, 95% interval low..high);
+              None unless real images were given
+    searches  mask kind -> the latent search the GAN's fills came from (every start's G(z) in
+              `.starts`), for fills made afterwards (`mixtures`)
+    """
+
+    metrics: pd.DataFrame
+    examples: dict[str, dict[str, torch.Tensor]]
+    seconds: pd.DataFrame
+    realism: pd.DataFrame | None
+    searches: dict[str, Completion]
+
+
+def gan_fills(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
+              config: SolverConfig, label: str, ensembles=(), progress: bool = True):
+    """One latent search with config.restarts starts per image, and the fills made from it:
+    "<label> (paste)" and "<label> (poisson)" from the best start (Yeh et al.); with
+    `ensembles`, "<label>, 1 start (poisson)" from the first start alone (what a one-start search
+    gives: start j is the same whatever the number of starts), and for each k in `ensembles` (at
+    most config.restarts), "<label> ensemble of k (poisson)": the mean of the first k starts'
+    G(z), Poisson-blended.
+    Returns ({name: float (N, 3, 64, 64) in [-1, 1]}, CPU seconds per image of the search, the
+    search's Completion)."""
+    if any(k > config.restarts for k in ensembles):
+        raise ValueError(f"an ensemble of {max(ensembles)} needs at least as many starts; the "
+                         f"solver has restarts={config.restarts}")
+    started = time.process_time()
+    result = complete(generator, discriminator, images, mask, replace(config, combine="best"),
+                      progress=progress)
+    generated = result.generated.cpu()
+    fills = {f"{label} (paste)": paste(images, generated, mask),
+             f"{label} (poisson)": poisson(images, generated, mask)}
+    if ensembles:
+        fills[f"{label}, 1 start (poisson)"] = poisson(images, result.starts[:, 0].cpu(), mask)
+    for k in ensembles:
+        mean = result.starts[:, :k].mean(dim=1).cpu()
+        fills[f"{label} ensemble of {k} (poisson)"] = poisson(images, mean, mask)
+    return fills, (time.process_time() - started) / len(images), result
+
+
+def mixtures(images: torch.Tensor, mask: torch.Tensor, search: Completion, weights,
+             label: str = "GAN") -> dict[str, torch.Tensor]:
+    """Fills between the ensemble and one guess: w * (mean of every start's G(z)) + (1 - w) *
+    (the best start's G(z)), Poisson-blended, for each w in `weights`, named
+    "<label> w x ensemble + (1 - w) x best (poisson)". images: float (N, 3, 64, 64) in [-1, 1];
+    mask: (N, 1, 64, 64); search: the Completion of the search over those images and mask."""
+    best = search.starts[torch.arange(len(images)), search.start_losses.argmin(dim=1)].cpu()
+    mean = search.starts.mean(dim=1).cpu()
+    return {f"{label} {w:g} x ensemble + {1 - w:g} x best (poisson)":
+            poisson(images, w * mean + (1 - w) * best, mask) for w in weights}
+
+
+def score_fills(fills: dict[str, torch.Tensor], images: torch.Tensor, mask: torch.Tensor,
+                kind: str, real: torch.Tensor | None = None, seeds: int = 5,
+                critic_steps: int = 150, seed: int = 0, floor: bool = True,
+                progress: bool = True) -> Comparison:
+    """Score fills of `images` (float (N, 3, 64, 64) in [-1, 1]) made with `mask` of kind `kind`:
+    the metrics of each, and, with `real` (other photographs, never the sources of `images`),
+    the critic accuracy of each and (with `floor`) of `images` themselves (real against real),
+    from a classifier two-sample test (`seeds` critics of `critic_steps` steps each), the real
+    images seen through masks of the same kind drawn with seed + 1. No timings (`seconds` is
+    empty)."""
+    metrics = pd.concat([evaluate(out, images, mask).reset_index().assign(mask=kind, method=name)
+                         for name, out in fills.items()], ignore_index=True)
+    realism = None
+    if real is not None:
+        real_masks = make_mask(kind, len(real), seed=seed + 1)
+        rows = []
+        candidates = {"real images": images, **fills} if floor else fills
+        for name, out in tqdm(candidates.items(),
+                              desc=f"critics ({kind})", disable=not progress):
+            accuracy = two_sample_test(real, real_masks, out, mask, seeds=seeds,
+                                       steps=critic_steps)
+            rows.append({"mask": kind, "method": name, "critic": accuracy.mean,
+                         "critic_low": accuracy.low, "critic_high": accuracy.high})
+        realism = pd.DataFrame(rows).set_index(["mask", "method"])
+    examples = {kind: {"corrupted": images * mask, "true": images, **fills}}
+    return Comparison(metrics, examples, pd.DataFrame(columns=["mask", "method", "seconds"]),
+                      realism, {})
+
+
 def compare_methods(generator, discriminator, images: torch.Tensor, config: SolverConfig,
                     mask_kinds=("center", "pattern", "random", "half"), label: str = "GAN",
-                    baselines: bool = True, progress: bool = True):
-    """The GAN solver (paste and Poisson, named "<label> (paste)" and "<label> (poisson)")
-    against every classical baseline (unless `baselines` is False), per mask kind.
-
-    Returns (metrics, examples): metrics has one row per image, mask and method; examples maps
-    mask kind to {"corrupted", "true", method: completions}, each float (N, 3, 64, 64).
+                    baselines: bool = True, ensembles=(),
+                    real: torch.Tensor | None = None, seeds: int = 5,
+                    critic_steps: int = 150, progress: bool = True) -> Comparison:
+    """The GAN solver against every classical baseline (unless `baselines` is False), per mask
+    kind, on `images` (float (N, 3, 64, 64) in [-1, 1]); see `gan_fills` for the GAN's fills
+    and `score_fills` for the scores (the critic's only when `real` photographs are given).
     """
-    tables, examples = [], {}
+    parts = []
     for kind in mask_kinds:
         mask = make_mask(kind, len(images), seed=config.seed)
-        result = inpaint(generator, discriminator, images, mask, config, progress=progress)
-        results = {f"{label} ({blend})": out for blend, out in result.outputs.items()}
+        fills, seconds, search = gan_fills(generator, discriminator, images, mask, config, label,
+                                           ensembles, progress)
+        times = [{"mask": kind, "method": name, "seconds": seconds} for name in fills]
         for name, method in (BASELINES.items() if baselines else ()):
-            results[name] = method(images, mask)
-        for name, out in results.items():
-            tables.append(evaluate(out, images, mask).reset_index().assign(mask=kind, method=name))
-        examples[kind] = {"corrupted": images * mask, "true": images, **results}
-    return pd.concat(tables, ignore_index=True), examples
+            started = time.process_time()
+            fills[name] = method(images, mask)
+            times.append({"mask": kind, "method": name,
+                          "seconds": (time.process_time() - started) / len(images)})
+        scored = score_fills(fills, images, mask, kind, real=real, seeds=seeds,
+                             critic_steps=critic_steps, seed=config.seed, progress=progress)
+        scored.seconds, scored.searches = pd.DataFrame(times), {kind: search}
+        parts.append(scored)
+    return Comparison(
+        pd.concat([part.metrics for part in parts], ignore_index=True),
+        {kind: part.examples[kind] for kind, part in zip(mask_kinds, parts)},
+        pd.concat([part.seconds for part in parts], ignore_index=True),
+        None if real is None else pd.concat([part.realism for part in parts]),
+        {kind: part.searches[kind] for kind, part in zip(mask_kinds, parts)})
+
+
+def ensemble_sizes(starts: int) -> tuple[int, ...]:
+    """The ensembles a K-start search is shown as: 2, 4, 8, ... below K, then K itself
+    (8 -> (2, 4, 8); 6 -> (2, 4, 6); 1 -> ())."""
+    sizes = [k for k in (2 ** i for i in range(1, starts.bit_length())) if k < starts]
+    return tuple(sizes + [starts]) if starts > 1 else ()
+
+
+def tables_dir(profile: str) -> Path:
+    """runs/<profile>/tables: the tables the results notebooks save for the findings chapter."""
+    return RUNS_DIR / profile / "tables"
+
+
+def save_table(profile: str, name: str, table: pd.DataFrame) -> None:
+    """Save a result table as runs/<profile>/tables/<name>.csv (index included)."""
+    tables_dir(profile).mkdir(parents=True, exist_ok=True)
+    table.to_csv(tables_dir(profile) / f"{name}.csv")
+
+
+def load_table(profile: str, name: str, index_columns: int = 1) -> pd.DataFrame | None:
+    """A table a results notebook saved (its first `index_columns` columns as the index), or
+    None if that notebook has not run for this profile."""
+    path = tables_dir(profile) / f"{name}.csv"
+    if not path.exists():
+        return None
+    return pd.read_csv(path, index_col=list(range(index_columns)))
+
+
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """One row per mask kind and method: mean hole PSNR, SSIM and L1 with standard errors, the
+    critic accuracy and its 95% interval (if measured; the "real images" row is the floor), and
+    the CPU seconds per image."""
+    table = summary(comparison.metrics, ["mask", "method"])
+    if comparison.realism is not None:
+        table = table.join(comparison.realism.round(3), how="outer")
+    if comparison.seconds.empty:
+        return table
+    seconds = comparison.seconds.set_index(["mask", "method"]).seconds.round(3)
+    return table.join(seconds)
+
+
+def both_targets(table: pd.DataFrame, against: str = "telea", classical=CLASSICAL) -> pd.DataFrame:
+    """Which methods of one mask kind's `comparison_table` beat `against` on hole PSNR and every
+    `classical` fill on realism, each beyond the intervals: `closer` when the method's mean hole
+    PSNR minus 1.96 standard errors is above `against`'s mean, `more_realistic` when its critic
+    interval lies below every classical fill's. (Unpaired, so stricter than `head_to_head`.)"""
+    methods = table.drop(index=[*classical, "real images"], errors="ignore")
+    closer = methods.psnr_hole - 1.96 * methods.psnr_hole_sem > table.loc[against, "psnr_hole"]
+    realistic = methods.critic_high < table.loc[list(classical), "critic_low"].min()
+    return pd.DataFrame({"psnr_hole": methods.psnr_hole, "critic": methods.critic,
+                         "closer": closer, "more_realistic": realistic,
+                         "both": closer & realistic})
+
+
+def head_to_head(comparison: Comparison, method: str, mask: str = "center") -> pd.DataFrame:
+    """`method` against each other method on one mask kind: the hole-PSNR difference method -
+    other image by image with its 95% interval (`paired_difference`), and both critic
+    accuracies. `psnr_better`: the whole PSNR interval is above 0. `more_realistic`: method's
+    critic interval lies entirely below the other's (needs `comparison.realism`)."""
+    metrics = comparison.metrics[comparison.metrics["mask"] == mask]
+    realism = comparison.realism.loc[mask] if comparison.realism is not None else None
+    rows = []
+    for other in metrics.method.unique():
+        if other == method:
+            continue
+        psnr = paired_difference(metrics, "psnr_hole", method, other)
+        row = {"other": other, "psnr_difference": psnr["difference"],
+               "psnr_low": psnr["low"], "psnr_high": psnr["high"],
+               "psnr_better": psnr["low"] > 0}
+        if realism is not None:
+            row.update({"critic": realism.loc[method, "critic"],
+                        "other_critic": realism.loc[other, "critic"],
+                        "more_realistic": realism.loc[method, "critic_high"]
+                        < realism.loc[other, "critic_low"]})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("other")
+
+
+def paired_difference(metrics: pd.DataFrame, column: str, method: str, other: str) -> dict:
+    """How much `method` beats `other` on `column`, image by image (the same images and masks):
+    the mean difference method - other and its 95% interval (Student t over the images).
+    metrics: one row per image and method, as `compare_methods` returns (one mask kind)."""
+    table = metrics.pivot(index="image", columns="method", values=column)
+    difference = table[method] - table[other]
+    half_width = stats.t.ppf(0.975, len(difference) - 1) * difference.sem()
+    return {"difference": difference.mean(), "low": difference.mean() - half_width,
+            "high": difference.mean() + half_width, "images": len(difference)}
 
 
 def summary(metrics: pd.DataFrame, by: list[str], columns=("psnr_hole", "ssim_hole", "l1_hole")):

@@ -151,3 +151,24 @@ def trajectories(history: np.ndarray, label: str, axis=None, log_y: bool = False
     axis.legend()
     axis.grid(alpha=0.3)
     return axis
+
+
+def realism_against_psnr(table: pd.DataFrame, title: str = ""):
+    """Each method as a point: critic accuracy (x; 0.5 = indistinguishable from real photographs)
+    against mean hole PSNR (y), with the critic's 95% interval and +-1.96 standard errors of the
+    PSNR as bars. table: one row per method (index) with psnr_hole, psnr_hole_sem, critic,
+    critic_low, critic_high, as `experiments.comparison_table` gives for one mask kind. The best
+    corner is the top left: close to the truth and hard to tell from a photograph."""
+    fig, axis = plt.subplots(figsize=(8, 5.5))
+    for name, row in table.iterrows():
+        axis.errorbar(row.critic, row.psnr_hole, yerr=1.96 * row.psnr_hole_sem,
+                      xerr=[[row.critic - row.critic_low], [row.critic_high - row.critic]],
+                      fmt="o", capsize=3, label=name)
+    axis.axvline(0.5, color="grey", linestyle=":", linewidth=1)
+    axis.set_xlabel("critic accuracy, real against filled (0.5: cannot tell; 1: always caught)")
+    axis.set_ylabel("hole PSNR (dB)")
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    return fig

@@ -17,12 +17,17 @@ Two optimisation rules:
   "gd"   the post's: plain gradient descent on z, each image stopping on its own when the l1 norm
          of its gradient falls below `tol` (1e-4 in the post), or after `iters` iterations;
   "adam" the paper's: Adam, z clipped to [-1, 1] after every step, for `iters` iterations (1,500).
-Multi-start: `restarts` codes per image are optimised in one batch; each image keeps the start with
-the lowest final loss. G and D are in eval mode (batch-norm running statistics), so an image's
-result never depends on the other images in its batch.
+Multi-start: `restarts` codes per image are optimised in one batch. `combine` says how an image's
+K results become one fill:
+  "best"  Yeh's rule and the post's next step: the start with the lowest final loss;
+  "mean"  the ensemble: the average of the K images G(z_k). Each search lands on one plausible
+          fill; their average estimates what the plausible fills agree on (the posterior mean,
+          the fill that minimises the expected squared error), at the price of detail.
+G and D are in eval mode (batch-norm running statistics), so an image's result never depends on
+the other images in its batch.
 
 Speed. G and D run channels_last, and their forward and backward passes in the precision training
-would choose (`inpaint.train.resolve_precision`): bfloat16 autocast on a CPU with native bf16, float32
+would choose (`inpaint.precision.resolve_precision`): bfloat16 autocast on a CPU with native bf16, float32
 elsewhere (`precision` forces either). z, Adam's state, the losses and the returned images are float32,
 and the final G(z*) and losses are computed in float32. The loss and gradient histories stay on the
 device until the end, so a GPU is never made to wait for the host inside the loop.
@@ -38,7 +43,7 @@ from tqdm.auto import tqdm
 
 from .config import PRECISIONS, check_choice, check_count, check_number
 from .models import sample_z
-from .train import autocast, resolve_precision
+from .precision import autocast, resolve_precision
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,10 @@ class SolverConfig:
     tol: float = field(default=1e-4, metadata={
         "help": '"gd" only: stop an image when the l1 norm of its gradient in z is below tol'})
     restarts: int = field(default=1, metadata={
-        "help": "starting codes per image; each image keeps the one with the lowest final loss"})
+        "help": "starting codes per image, optimised together (see combine)"})
+    combine: str = field(default="best", metadata={
+        "help": 'how the starts become one fill: "best" (Yeh: the start with the lowest final '
+                'loss) or "mean" (the ensemble: the average of every start\'s image)'})
     seed: int = field(default=0, metadata={
         "help": "seeds the starting codes"})
     precision: str = field(default="auto", metadata={
@@ -85,6 +93,7 @@ class SolverConfig:
         check_number("lr", self.lr, "greater than 0", lambda v: v > 0)
         check_number("tol", self.tol, "of at least 0", lambda v: v >= 0)
         check_count("restarts", self.restarts)
+        check_choice("combine", self.combine, ("best", "mean"))
         check_count("seed", self.seed, least=0)
         check_choice("precision", self.precision, PRECISIONS)
 
@@ -93,12 +102,15 @@ class SolverConfig:
 class Completion:
     """The solver's result for N images.
 
-    generated   float (N, 3, 64, 64) in [-1, 1]: G(z*) for the best start of each image
-    z           float (N, 100) in [-1, 1] for "adam" (unbounded for "gd")
+    generated   float (N, 3, 64, 64) in [-1, 1]: the fill, G(z*) of the best start of each image
+                (combine "best") or the mean of every start's G(z) (combine "mean")
+    z           float (N, 100) in [-1, 1] for "adam" (unbounded for "gd"), of the best start
     loss, context, perceptual   float (N,): the final terms of the best start (perceptual
                 unweighted: log(1 - D(G(z))), so loss = context + lam * perceptual)
     iterations  int (N,): iterations the best start ran (< iters when "gd" stopped it)
     start_losses float (N, K): the final loss of every start
+    starts      float (N, K, 3, 64, 64) in [-1, 1]: G(z) of every start, best or not (what
+                `ensemble` averages)
     history     {"loss", "grad_l1"}: float (T, N) per iteration for the best start
     """
 
@@ -109,6 +121,7 @@ class Completion:
     perceptual: torch.Tensor
     iterations: torch.Tensor
     start_losses: torch.Tensor
+    starts: torch.Tensor
     history: dict[str, np.ndarray]
 
 
@@ -240,7 +253,11 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     # Every code stopped: the history ends at the iteration where the last one did.
     rows = config.iters if active.any() else int(iterations.max()) + 1
     history = torch.stack([loss_history[:rows, best], grad_history[:rows, best]]).cpu().numpy()
+    starts = generated.detach().contiguous().view(n, k, *generated.shape[1:])
+    fill = starts.mean(dim=1) if config.combine == "mean" else generated[best].detach()
     return Completion(
-        generated=generated[best].detach().contiguous(), z=z[best].detach(), loss=total[best],
+        generated=fill.contiguous(), z=z[best].detach(), loss=total[best],
         context=context[best], perceptual=perceptual[best], iterations=iterations[best].cpu(),
-        start_losses=start_losses.cpu(), history={"loss": history[0], "grad_l1": history[1]})
+        start_losses=start_losses.cpu(),
+        starts=starts,
+        history={"loss": history[0], "grad_l1": history[1]})
