@@ -3,6 +3,7 @@
 #   make test-matrix        the tests under each CPU kernel set, thread count and precision branch
 #   make study              data, training, every notebook, the book (PROFILE=cpu by default)
 #   make study PROFILE=full the original's scale, for a GPU
+#   make beyond             the study plus the chapters too long for it (the beyond-Yeh chapter)
 #   make bench              training step against a float32 reference
 #   make references         refresh the nbval reference notebooks after an intended change
 #   make book               only rebuild the HTML from the committed results (no training)
@@ -11,7 +12,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test test-matrix study bench references book clean-book
+.PHONY: test test-matrix study beyond bench references book clean-book
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ test-matrix: $(VENV)/.installed
 
 study: $(VENV)/.installed
 	$(PY) -m inpaint study --profile $(PROFILE)
+
+beyond: $(VENV)/.installed
+	$(PY) -m inpaint study --profile $(PROFILE) --long
 
 bench: $(VENV)/.installed
 	$(PY) -m inpaint bench --profile $(PROFILE)

@@ -57,7 +57,7 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     source.mkdir()
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
     monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
-    names = pipeline.NOTEBOOKS
+    names = pipeline.study_notebooks()
     chosen = runs.chosen_epoch_file("ci")
     chosen.parent.mkdir(parents=True)
     chosen.write_text('{"epoch": 2}')
@@ -72,7 +72,33 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     log = capsys.readouterr().out
     rerun = {name for name in names if f"{name}: running" in log}
     assert rerun == {"03_lambda_norm_ablation", "04_reconstruction_grids", "05_comparison",
-                     "06_solver_behaviour"}
+                     "06_solver_behaviour", "08_findings"}
+
+
+def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypatch, capsys):
+    """`make study` never runs a LONG_NOTEBOOKS chapter (nor overwrites its result) but says
+    whether it is missing or out of date and which command runs it; `--long` runs it."""
+    source, out = tmp_path / "notebooks", tmp_path / "results"
+    source.mkdir()
+    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(pipeline, "book_dirs", lambda profile: (out, tmp_path / "generated"))
+    for name in pipeline.NOTEBOOKS:
+        write_notebook(source, name, [f"print('{name} ran')"])
+    long = next(iter(pipeline.LONG_NOTEBOOKS))
+    pipeline.run_notebooks("ci")
+    assert f"{long}: running" not in capsys.readouterr().out
+    assert pipeline.long_notebook_status("ci") == {long: "missing"}
+    pipeline.report_long_notebooks("ci")
+    assert f"{long}: missing" in capsys.readouterr().out
+
+    pipeline.run_notebooks("ci", notebooks=pipeline.NOTEBOOKS)
+    assert f"{long}: running" in capsys.readouterr().out
+    assert pipeline.long_notebook_status("ci") == {long: "up to date"}
+    write_notebook(source, long, ["print('changed')"])
+    pipeline.run_notebooks("ci")
+    assert pipeline.long_notebook_status("ci") == {long: "out of date"}
+    assert "ran" in nbformat.read(out / f"{long}.ipynb", 4).cells[-1].outputs[0].text
 
 
 def test_only_the_published_profile_writes_the_committed_book():

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -31,9 +30,11 @@ from torchvision.utils import save_image
 from . import reference
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
+from .experiments import tables_dir
 from .runs import (CHOICES_FILE, RUN_NAMES, RUNS_DIR, chosen_epoch, chosen_epoch_file,
                    chosen_models, ensure_trained, evaluated_gan, run_config, run_dir)
-from .train import pick_device, read_log, training_images
+from .checkpoints import describe_machine, pick_device, read_log
+from .train import training_images
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 BOOK_DIR = PROJECT_ROOT / "book"
@@ -42,8 +43,13 @@ REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
 GENERATED_DIR = BOOK_DIR / "_generated"
 PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/results, _generated)
 NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
-             "04_reconstruction_grids", "05_comparison", "06_solver_behaviour")
+             "04_reconstruction_grids", "05_comparison", "06_solver_behaviour", "07_beyond_yeh",
+             "08_findings")
 READS_CHOSEN_EPOCH = NOTEBOOKS[2:]  # the notebooks after the selection chapter, which writes it
+# Notebooks too long for `make study`'s time budget, and the command that runs them instead. The
+# study leaves their last result in place and says whether it is up to date.
+LONG_NOTEBOOKS = {"07_beyond_yeh": "make beyond"}
+FINDINGS = "08_findings"  # reads the tables the other notebooks save (experiments.save_table)
 TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
 TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
@@ -73,6 +79,8 @@ def notebook_inputs(notebook: str, profile: str) -> list[Path]:
         paths += evaluated_gan(profile).files()
     if notebook in READS_CHOSEN_EPOCH:
         paths.append(chosen_epoch_file(profile))
+    if notebook == FINDINGS:
+        paths += sorted(tables_dir(profile).glob("*.csv"))
     return paths
 
 
@@ -124,15 +132,22 @@ def prepare_for_book(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def run_notebooks(profile: str, out_dir: Path | None = None, force: bool = False) -> dict:
-    """Execute every notebook whose fingerprint changed into `out_dir` (by default the
-    profile's, see `book_dirs`); returns {notebook: seconds of its last execution}, recorded in
-    fingerprints.json for the ones skipped."""
+def study_notebooks() -> tuple[str, ...]:
+    """The notebooks `make study` runs: all but LONG_NOTEBOOKS, in order."""
+    return tuple(name for name in NOTEBOOKS if name not in LONG_NOTEBOOKS)
+
+
+def run_notebooks(profile: str, out_dir: Path | None = None, force: bool = False,
+                  notebooks=None) -> dict:
+    """Execute each of `notebooks` (by default `study_notebooks()`) whose fingerprint changed
+    into `out_dir` (by default the profile's, see `book_dirs`); returns {notebook: seconds of its
+    last execution}, recorded in fingerprints.json for the ones skipped."""
     out_dir = out_dir or book_dirs(profile)[0]
+    notebooks = study_notebooks() if notebooks is None else notebooks
     stamps_file = out_dir / "fingerprints.json"
     stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
     times = {}
-    for notebook in NOTEBOOKS:
+    for notebook in notebooks:
         key = f"{profile}:{fingerprint(notebook, profile)}"
         if not force and stamps.get(notebook, {}).get("key") == key and \
                 (out_dir / f"{notebook}.ipynb").exists():
@@ -179,12 +194,15 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     generated = book_dirs(profile)[1]
     generated.mkdir(parents=True, exist_ok=True)
     device = pick_device()
-    hardware = (sys_cpu() if device.type == "cpu" else _gpu_name()) + f", {_cores()} CPU cores"
+    hardware = describe_machine()
     train_s = {name: training_seconds(profile, name) for name in RUN_NAMES}
     # The schedule runs are trained inside the training-curves notebook: counted there.
     minutes = {"data": stage_seconds["data"] / 60,
                "training": sum(train_s[name] for name in TRAINED) / 60,
-               "notebooks": sum(notebook_seconds.values()) / 60}
+               "notebooks": sum(notebook_seconds.get(name, 0) for name in study_notebooks()) / 60}
+    stamps_file = book_dirs(profile)[0] / "fingerprints.json"
+    stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+    long_minutes = {name: stamps[name]["seconds"] / 60 for name in LONG_NOTEBOOKS if name in stamps}
     gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
     scratch = run_config(profile)
     if gan.reference:
@@ -207,14 +225,32 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         f"training-curves notebook). End to end: "
         + ", ".join(f"{stage} {value:.1f} min" for stage, value in minutes.items())
         + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
-        f"HTML). See {{doc}}`reproducibility` for the commands and each step's time.\n")
+        f"HTML)."
+        + "".join(f" The chapter {name} is not part of `make study`: `{LONG_NOTEBOOKS[name]}` ran "
+                  f"it, on the same machine, in {value:.1f} min." for name, value in
+                  long_minutes.items())
+        + " See {doc}`reproducibility` for the commands and each step's time.\n")
     with torch.no_grad():
         samples = gan.generator(epoch)(gan.fixed_noise())
     save_image(samples, generated / "samples_chosen_epoch.png", nrow=8, normalize=True,
                value_range=(-1, 1))
     (generated / "data_summary.md").write_text(data_summary(profile))
-    (generated / "environment.md").write_text(
-        environment(hardware, stage_seconds, train_s, notebook_seconds))
+    (generated / "environment.md").write_text(environment(
+        hardware, stage_seconds, train_s,
+        {**notebook_seconds, **{f"{name} (`{LONG_NOTEBOOKS[name]}`)": value * 60
+                                for name, value in long_minutes.items()}}))
+
+
+def write_bench_page(profile: str) -> None:
+    """book/_generated/bench.md (or the profile's own): `make bench`'s table, measured now on the
+    machine that builds the book, with a shorter timing (10 training steps, 30 solver
+    iterations, 2 alternated rounds) than `make bench`'s, so that it costs a minute or two."""
+    from . import bench
+    rows = bench.table(get_profile(profile).train, steps=10, solver_iters=30, rounds=2)
+    (book_dirs(profile)[1] / "bench.md").write_text(
+        f"Measured on {describe_machine()} while this book was built (`{profile}` profile's "
+        f"batch size and precision; the reference side of each row is timed alternately with the "
+        f"project's, on the same machine):\n\n{bench.markdown(rows)}\n")
 
 
 README = PROJECT_ROOT / "README.md"
@@ -305,25 +341,6 @@ def environment(hardware: str, stage_seconds: dict, train_s: dict, notebook_seco
     return "\n".join(lines) + "\n"
 
 
-def sys_cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def _gpu_name() -> str:
-    import torch
-    return torch.cuda.get_device_name(0)
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
 def _version(package: str) -> str:
     try:
         return metadata.version(package)
@@ -349,6 +366,12 @@ def build_book(profile: str = PUBLISHED) -> Path:
         results, generated = book_dirs(profile)
         shutil.copytree(results, source / "book" / RESULTS_DIR.name)
         shutil.copytree(generated, source / "book" / GENERATED_DIR.name)
+        for notebook, command in LONG_NOTEBOOKS.items():
+            if not (results / f"{notebook}.ipynb").exists():
+                (source / "book" / RESULTS_DIR.name / f"{notebook}.md").write_text(
+                    f"# {notebook}\n\nThis chapter has not been run for the `{profile}` "
+                    f"profile: `make study` leaves it out for time. Run `{command} "
+                    f"PROFILE={profile}` to compute it.\n")
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(source),
                "--warningiserror", "--keep-going"]
     result = subprocess.run(command, cwd=source)
@@ -358,7 +381,36 @@ def build_book(profile: str = PUBLISHED) -> Path:
     return source / "_build" / "html" / "index.html"
 
 
-def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
+def long_notebook_status(profile: str) -> dict[str, str]:
+    """For each notebook `make study` leaves to its own command: "up to date", "out of date"
+    (its inputs changed since it ran) or "missing", as recorded in fingerprints.json."""
+    results = book_dirs(profile)[0]
+    stamps_file = results / "fingerprints.json"
+    stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+    status = {}
+    for notebook in LONG_NOTEBOOKS:
+        if not (results / f"{notebook}.ipynb").exists():
+            status[notebook] = "missing"
+        elif stamps.get(notebook, {}).get("key") == f"{profile}:{fingerprint(notebook, profile)}":
+            status[notebook] = "up to date"
+        else:
+            status[notebook] = "out of date"
+    return status
+
+
+def report_long_notebooks(profile: str) -> None:
+    for notebook, status in long_notebook_status(profile).items():
+        if status != "up to date":
+            command = LONG_NOTEBOOKS[notebook] + ("" if profile == PUBLISHED
+                                                  else f" PROFILE={profile}")
+            print(f"{notebook}: {status}; `make study` does not run it (too long for its "
+                  f"budget): run `{command}`. The book shows "
+                  + ("its last result." if status == "out of date" else "a page saying so."))
+
+
+def run_study(profile: str = "cpu", force_notebooks: bool = False, long: bool = False) -> Path:
+    """Data, training, the notebooks (with `long`, also LONG_NOTEBOOKS: `make beyond`), the
+    generated pages and the book; returns the book's index.html."""
     started = time.perf_counter()
     name = get_profile(profile).study.reference
     if name:  # before any training: a missing or damaged reference model is said at once
@@ -371,8 +423,12 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False) -> Path:
     for name in TRAINED:
         ensure_trained(profile, name)
     stage("notebooks")
-    seconds = run_notebooks(profile, force=force_notebooks)
+    seconds = run_notebooks(profile, force=force_notebooks,
+                            notebooks=NOTEBOOKS if long else None)
+    report_long_notebooks(profile)
     write_generated_pages(profile, stage_seconds, seconds)
+    stage("bench")
+    write_bench_page(profile)
     if profile == PUBLISHED:
         write_readme_results(profile)
     html = build_book(profile)
