@@ -95,3 +95,26 @@ def test_every_flag_has_help_and_solver_flags_state_their_dataclass_default():
     for field in fields(TrainConfig):
         assert train_flags[field.name].startswith(field.metadata["help"])
     assert "--model tiny-imagenet-full --input photo.jpg" in commands["complete"].format_help()
+
+
+def test_the_ensemble_from_the_command_line_never_reads_hidden_pixels(checkpoint, images,
+                                                                       tmp_path):
+    """`complete --combine mean`: repaint the hole of every input and the outputs stay the same
+    bytes (inputs re-saved as PNG, so the known pixels are exactly the same in both runs)."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    rng = np.random.default_rng(0)
+    for path in sorted(images.iterdir()):
+        pixels = np.asarray(Image.open(path).convert("RGB")).copy()
+        Image.fromarray(pixels).save(first / f"{path.stem}.png")
+        pixels[16:48, 16:48] = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(second / f"{path.stem}.png")
+    options = ["--combine", "mean", "--restarts", "3", "--iters", "3"]
+    for folder in (first, second):
+        assert main(["complete", "--checkpoint", checkpoint, "--input", str(folder),
+                     "--out", str(tmp_path / f"out_{folder.name}"), *options]) == 0
+    blended = sorted((tmp_path / "out_first").glob("*_blended.png"))
+    assert blended
+    for path in blended:
+        assert (np.asarray(Image.open(path)) ==
+                np.asarray(Image.open(tmp_path / "out_second" / path.name))).all()
