@@ -137,6 +137,12 @@ def study_notebooks() -> tuple[str, ...]:
     return tuple(name for name in NOTEBOOKS if name not in LONG_NOTEBOOKS)
 
 
+def read_stamps(out_dir: Path) -> dict:
+    """{notebook: {"key", "seconds"}} from out_dir/fingerprints.json, {} if there is none."""
+    stamps_file = out_dir / "fingerprints.json"
+    return json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+
+
 def run_notebooks(profile: str, out_dir: Path | None = None, force: bool = False,
                   notebooks=None) -> dict:
     """Execute each of `notebooks` (by default `study_notebooks()`) whose fingerprint changed
@@ -145,7 +151,7 @@ def run_notebooks(profile: str, out_dir: Path | None = None, force: bool = False
     out_dir = out_dir or book_dirs(profile)[0]
     notebooks = study_notebooks() if notebooks is None else notebooks
     stamps_file = out_dir / "fingerprints.json"
-    stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+    stamps = read_stamps(out_dir)
     times = {}
     for notebook in notebooks:
         key = f"{profile}:{fingerprint(notebook, profile)}"
@@ -205,8 +211,7 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     minutes = {"data": stage_seconds["data"] / 60,
                "training": (sum(train_s[name] for name in TRAINED) + schedules - inside) / 60,
                "notebooks": sum(notebook_seconds.get(name, 0) for name in study_notebooks()) / 60}
-    stamps_file = book_dirs(profile)[0] / "fingerprints.json"
-    stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+    stamps = read_stamps(book_dirs(profile)[0])
     long_minutes = {name: stamps[name]["seconds"] / 60 for name in LONG_NOTEBOOKS if name in stamps}
     gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
     scratch = run_config(profile)
@@ -390,8 +395,7 @@ def long_notebook_status(profile: str) -> dict[str, str]:
     """For each notebook `make study` leaves to its own command: "up to date", "out of date"
     (its inputs changed since it ran) or "missing", as recorded in fingerprints.json."""
     results = book_dirs(profile)[0]
-    stamps_file = results / "fingerprints.json"
-    stamps = json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+    stamps = read_stamps(results)
     status = {}
     for notebook in LONG_NOTEBOOKS:
         if not (results / f"{notebook}.ipynb").exists():
