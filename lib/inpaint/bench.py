@@ -8,6 +8,9 @@
                   same precision and layout: the floor under its own work (goal: at most 1.1x
                   the time, a ratio of at least 0.91; the solver's fixed cost per call, its
                   set-up and final float32 pass, is included, spread over `solver_iters`);
+  solver layout   that bare pass in float32, channels_last (the solver's layout) against
+                  contiguous (its layout before it took training's): where bf16 is not native the
+                  solver runs float32, and this row says whether its layout alone costs or pays;
 
 each at width 32 and 64, with the profile's batch size and 64 codes for the solver. Weights are
 freshly initialised (speed does not depend on them). The two sides of a row are timed alternately,
@@ -97,12 +100,14 @@ def solver_iterations(width: int, precision: str, device: torch.device, iters: i
 
 
 def bare_passes(width: int, precision: str, device: torch.device, iters: int,
-                codes: int = SOLVER_CODES):
-    """A callable running `iters` bare G+D forward and backward passes to z (codes, 100), in the
-    solver's layout (channels_last) and `precision`, warmed up."""
+                codes: int = SOLVER_CODES, channels_last: bool = True):
+    """A callable running `iters` bare G+D forward and backward passes to z (codes, 100), in
+    `precision` and the solver's layout (channels_last) or, with channels_last=False, the default
+    contiguous one; warmed up."""
     torch.manual_seed(0)
-    generator = Generator(width).to(device, memory_format=torch.channels_last).eval()
-    discriminator = Discriminator(width).to(device, memory_format=torch.channels_last).eval()
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    generator = Generator(width).to(device, memory_format=memory_format).eval()
+    discriminator = Discriminator(width).to(device, memory_format=memory_format).eval()
     generator.requires_grad_(False)
     discriminator.requires_grad_(False)
     z = sample_z(codes, device=device).requires_grad_(True)
@@ -120,7 +125,7 @@ def bare_passes(width: int, precision: str, device: torch.device, iters: int,
 def table(config: TrainConfig, steps: int = 20, solver_iters: int = 40, rounds: int = 3,
           widths=WIDTHS) -> list[dict]:
     """Rows {what, project, reference, ratio} (ratio: project speed / reference speed) for the
-    training step and the solver at each width in `widths`, with `config`'s batch size, layout
+    training step, the solver, its cost and its layout at each width in `widths`, with `config`'s batch size, layout
     and precision (the solver's too). A row's sides are timed alternately (module docstring)."""
     device = pick_device()
     chosen = resolve_precision(config.precision, device)
@@ -147,6 +152,15 @@ def table(config: TrainConfig, steps: int = 20, solver_iters: int = 40, rounds: 
                         f"0.91x: it costs 1.1x)",
                         work, best["solver"], chosen, best["bare"],
                         f"bare G+D forward+backward, {chosen}"))
+
+        best = alternate({
+            "channels_last": bare_passes(width, "fp32", device, solver_iters),
+            "contiguous": bare_passes(width, "fp32", device, solver_iters, channels_last=False),
+        }, device, rounds)
+        rows.append(row(f"bare G+D pass in fp32, width {width}: the solver's layout against "
+                        f"contiguous (image-iterations/s)",
+                        work, best["channels_last"], "channels_last", best["contiguous"],
+                        "contiguous"))
     return rows
 
 
