@@ -101,6 +101,15 @@ def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypa
     assert "ran" in nbformat.read(out / f"{long}.ipynb", 4).cells[-1].outputs[0].text
 
 
+def test_the_time_table_lists_the_long_chapter_once_under_its_own_command():
+    """After `make beyond` the long chapter is among the notebooks that ran; the reproducibility
+    page's time table must still count it apart from `make study`, and once."""
+    long = next(iter(pipeline.LONG_NOTEBOOKS))
+    rows = pipeline.notebook_rows({"01_training_curves": 60.0, long: 3000.0}, {long: 50.0})
+    assert rows == {"01_training_curves": 60.0,
+                    f"{long} (`{pipeline.LONG_NOTEBOOKS[long]}`)": 3000.0}
+
+
 def test_only_the_published_profile_writes_the_committed_book():
     """Trying a quick profile must not overwrite book/results or book/_generated."""
     assert pipeline.book_dirs(pipeline.PUBLISHED) == (pipeline.RESULTS_DIR, pipeline.GENERATED_DIR)

@@ -247,8 +247,16 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     (generated / "data_summary.md").write_text(data_summary(profile))
     (generated / "environment.md").write_text(environment(
         hardware, stage_seconds, train_s,
-        {**notebook_seconds, **{f"{name} (`{LONG_NOTEBOOKS[name]}`)": value * 60
-                                for name, value in long_minutes.items()}}))
+        notebook_rows(notebook_seconds, long_minutes)))
+
+
+def notebook_rows(notebook_seconds: dict, long_minutes: dict) -> dict:
+    """{row: seconds} of the time table: the study's notebooks (`make study`'s times), then each
+    long chapter once, named with the command that runs it (`long_minutes`, from its stamp)."""
+    rows = {name: value for name, value in notebook_seconds.items() if name not in LONG_NOTEBOOKS}
+    rows.update({f"{name} (`{LONG_NOTEBOOKS[name]}`)": value * 60
+                 for name, value in long_minutes.items()})
+    return rows
 
 
 def write_bench_page(profile: str) -> None:
