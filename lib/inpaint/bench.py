@@ -125,8 +125,9 @@ def bare_passes(width: int, precision: str, device: torch.device, iters: int,
 def table(config: TrainConfig, steps: int = 20, solver_iters: int = 40, rounds: int = 3,
           widths=WIDTHS) -> list[dict]:
     """Rows {what, project, reference, ratio} (ratio: project speed / reference speed) for the
-    training step, the solver, its cost and its layout at each width in `widths`, with `config`'s batch size, layout
-    and precision (the solver's too). A row's sides are timed alternately (module docstring)."""
+    training step, the solver, its cost and its layout at each width in `widths`, with `config`'s
+    batch size, layout and precision (the solver's too). A row's sides are timed alternately
+    (module docstring)."""
     device = pick_device()
     chosen = resolve_precision(config.precision, device)
     layout = "channels_last" if config.channels_last else "contiguous"
