@@ -212,7 +212,7 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
                "training": (sum(train_s[name] for name in TRAINED) + schedules - inside) / 60,
                "notebooks": sum(notebook_seconds.get(name, 0) for name in study_notebooks()) / 60}
     stamps = read_stamps(book_dirs(profile)[0])
-    long_minutes = {name: stamps[name]["seconds"] / 60 for name in LONG_NOTEBOOKS if name in stamps}
+    long_seconds = {name: stamps[name]["seconds"] for name in LONG_NOTEBOOKS if name in stamps}
     gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
     scratch = run_config(profile)
     if gan.reference:
@@ -237,8 +237,8 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
         f"HTML)."
         + "".join(f" The chapter {name} is not part of `make study`: `{LONG_NOTEBOOKS[name]}` ran "
-                  f"it, on the same machine, in {value:.1f} min." for name, value in
-                  long_minutes.items())
+                  f"it, on the same machine, in {value / 60:.1f} min." for name, value in
+                  long_seconds.items())
         + " See {doc}`reproducibility` for the commands and each step's time.\n")
     with torch.no_grad():
         samples = gan.generator(epoch)(gan.fixed_noise())
@@ -247,15 +247,15 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     (generated / "data_summary.md").write_text(data_summary(profile))
     (generated / "environment.md").write_text(environment(
         hardware, stage_seconds, train_s,
-        notebook_rows(notebook_seconds, long_minutes)))
+        notebook_rows(notebook_seconds, long_seconds)))
 
 
-def notebook_rows(notebook_seconds: dict, long_minutes: dict) -> dict:
+def notebook_rows(notebook_seconds: dict, long_seconds: dict) -> dict:
     """{row: seconds} of the time table: the study's notebooks (`make study`'s times), then each
-    long chapter once, named with the command that runs it (`long_minutes`, from its stamp)."""
+    long chapter once, named with the command that runs it (`long_seconds`, from its stamp)."""
     rows = {name: value for name, value in notebook_seconds.items() if name not in LONG_NOTEBOOKS}
-    rows.update({f"{name} (`{LONG_NOTEBOOKS[name]}`)": value * 60
-                 for name, value in long_minutes.items()})
+    rows.update({f"{name} (`{LONG_NOTEBOOKS[name]}`)": value
+                 for name, value in long_seconds.items()})
     return rows
 
 
