@@ -12,7 +12,7 @@ from inpaint import solver
 from inpaint.blend import paste
 from inpaint.checkpoints import checkpoints, load_models
 from inpaint.masks import center
-from inpaint.solver import (SolverConfig, complete, context_loss, initial_codes, perceptual_loss,
+from inpaint.solver import (SolverConfig, complete, context_loss, image_keys, initial_codes, perceptual_loss,
                             yeh_weights)
 
 
@@ -104,7 +104,7 @@ def test_multistart_never_worse_than_its_best_single_start(models, sample_val):
     config = SolverConfig(iters=15, restarts=3, seed=7)
     y, mask = sample_val[:3], center(3)
     multi = complete(generator, discriminator, y, mask, config, progress=False)
-    starts = initial_codes(3, config)
+    starts = initial_codes(image_keys(y, mask), config)
     single = replace(config, restarts=1)
     for k in range(3):
         alone = complete(generator, discriminator, y, mask, single, z0=starts[k::3], progress=False)
@@ -116,15 +116,39 @@ def test_multistart_never_worse_than_its_best_single_start(models, sample_val):
 
 
 def test_an_images_result_does_not_depend_on_its_batch(models, sample_val):
+    """The starting codes and every pass are per image: an image gives the same fill alone, at
+    another place in a batch, and beside copies of itself (which give the same fill too)."""
     generator, discriminator = models
-    config = SolverConfig(iters=10, restarts=1)
-    starts = initial_codes(6, config)
-    together = complete(generator, discriminator, sample_val[:6], center(6), config, z0=starts,
+    config = SolverConfig(iters=10, restarts=2)
+    together = complete(generator, discriminator, sample_val[:6], center(6), config,
                         progress=False)
     alone = complete(generator, discriminator, sample_val[2:3], center(1), config,
-                     z0=starts[2:3], progress=False)
+                     progress=False)
     torch.testing.assert_close(together.generated[2:3], alone.generated, atol=1e-5, rtol=1e-4)
+    reordered = complete(generator, discriminator, sample_val[[4, 2]], center(2), config,
+                         progress=False)
+    torch.testing.assert_close(reordered.generated[1:2], alone.generated, atol=1e-5, rtol=1e-4)
+    copies = complete(generator, discriminator, sample_val[[2, 2, 2]], center(3), config,
+                      progress=False)
+    for i in range(3):
+        torch.testing.assert_close(copies.generated[i:i + 1], alone.generated, atol=1e-5,
+                                   rtol=1e-4)
     assert generator.training is False and discriminator.training is False
+
+
+def test_starting_codes_follow_the_image_not_its_place(sample_val):
+    config = SolverConfig(restarts=3, seed=1)
+    keys = image_keys(sample_val[:4], center(4))
+    assert len(set(keys)) == 4
+    codes = initial_codes(keys, config).view(4, 3, -1)
+    again = initial_codes(keys[::-1], config).view(4, 3, -1)
+    torch.testing.assert_close(codes, again.flip(0), atol=0, rtol=0)
+    # Hidden pixels do not change an image's key; another seed changes its codes.
+    hidden = sample_val[:1].clone()
+    hidden[:, :, 16:48, 16:48] = 0.5
+    assert image_keys(hidden, center(1)) == keys[:1]
+    other = initial_codes(keys, replace(config, seed=2)).view(4, 3, -1)
+    assert (other - codes).abs().amax() > 0.1
 
 
 @pytest.mark.parametrize("combine", ["best", "mean"])

@@ -23,8 +23,9 @@ K results become one fill:
   "mean"  the ensemble: the average of the K images G(z_k). Each search lands on one plausible
           fill; their average estimates what the plausible fills agree on (the posterior mean,
           the fill that minimises the expected squared error), at the price of detail.
-G and D are in eval mode (batch-norm running statistics), so an image's result never depends on
-the other images in its batch.
+G and D are in eval mode (batch-norm running statistics), and each image's starting codes come
+from a random stream of its own (`initial_codes`), so an image's result never depends on the
+other images in its batch, nor on its place there.
 
 Speed. G and D run channels_last, and their forward and backward passes in the precision training
 would choose (`inpaint.precision.resolve_precision`): bfloat16 autocast on a CPU with native bf16, float32
@@ -34,6 +35,7 @@ device until the end, so a GPU is never made to wait for the host inside the loo
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,7 +76,8 @@ class SolverConfig:
         "help": 'how the starts become one fill: "best" (Yeh: the start with the lowest final '
                 'loss) or "mean" (the ensemble: the average of every start\'s image)'})
     seed: int = field(default=0, metadata={
-        "help": "seeds the starting codes"})
+        "help": "seeds the starting codes (with each image's own pixels, so an image gets the "
+                "same codes alone or in a batch)"})
     precision: str = field(default="auto", metadata={
         "help": 'G and D passes: "bf16" (autocast), "fp32", or "auto": as training picks (bf16 '
                 'on a CPU with native bf16, else fp32); z, losses and images stay fp32'})
@@ -169,15 +172,32 @@ def losses(generator, discriminator, z, y, weights, config: SolverConfig):
     return context + config.lam * perceptual, context, perceptual, generated
 
 
-def initial_codes(n: int, config: SolverConfig, z_dim: int = 100) -> torch.Tensor:
-    """Starting codes (n * restarts, z_dim) in U(-1, 1), seeded; image i owns rows i*K .. i*K+K-1.
+def image_keys(y: torch.Tensor, mask: torch.Tensor) -> list[int]:
+    """A key per image from what the solver may see of it: its known pixels at 8 bits and its
+    mask. y: float (N, 3, H, W) in [-1, 1]; mask: (N, 1, H, W), 1 known, 0 hole. The same image
+    and mask give the same key wherever they sit in a batch, and hidden pixels never change it."""
+    known = mask.detach().cpu() > 0.5
+    levels = ((y.detach().cpu().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    levels = torch.where(known, levels, torch.zeros_like(levels))
+    keys = []
+    for image, where in zip(levels, known):
+        digest = hashlib.sha256(image.numpy().tobytes() + where.numpy().tobytes()).digest()
+        keys.append(int.from_bytes(digest[:7], "little"))
+    return keys
 
-    Codes are drawn start by start, so start k of an image is the same whatever K is: a run
-    with K starts contains the run with one start, and can only end with a lower loss.
+
+def initial_codes(keys: list[int], config: SolverConfig, z_dim: int = 100) -> torch.Tensor:
+    """Starting codes (len(keys) * restarts, z_dim) in U(-1, 1); image i owns rows i*K .. i*K+K-1.
+
+    Image i's codes come from a random stream of its own, seeded by config.seed and its key
+    (`image_keys`), so an image starts from the same codes alone, in any batch, at any place and
+    at any batch size, and a comparison of two settings on the same images is paired start for
+    start. Each stream is drawn start by start, so start k of an image is the same whatever K
+    is: a run with K starts contains the run with one start, and can only end with a lower loss.
     """
-    k = config.restarts
-    codes = sample_z(n * k, z_dim, generator=torch.Generator().manual_seed(config.seed))
-    return codes.view(k, n, z_dim).transpose(0, 1).reshape(n * k, z_dim)
+    codes = [sample_z(config.restarts, z_dim, generator=torch.Generator().manual_seed(
+        (config.seed * 0x9E3779B97F4A7C15 + key) % 2 ** 63)) for key in keys]
+    return torch.cat(codes) if codes else torch.empty(0, z_dim)
 
 
 def stop_check_every(device: torch.device) -> int:
@@ -193,7 +213,8 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     """Optimise latent codes so that G(z) fits y's known pixels and looks real to D.
 
     y: float (N, 3, 64, 64) in [-1, 1]; mask: (N, 1, 64, 64), 1 known, 0 hole.
-    z0: optional starting codes (N * restarts, 100); by default `initial_codes`.
+    z0: optional starting codes (N * restarts, 100); by default `initial_codes` of each image's
+    own key, so that an image's result does not depend on the other images in the batch.
     Hidden pixels of y are multiplied by zero weights, so they never influence the result.
     G and D are put in eval mode, frozen and made channels_last, in place (what they compute is
     unchanged). Their passes run in `config.precision`; see the module's "Speed".
@@ -212,7 +233,8 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     weights = context_weights(mask.to(device).float(), config).repeat_interleave(k, dim=0)
     y_rep = torch.where(weights > 0, y_rep, 0.0)  # the solver never sees hidden pixels
     y_rep = y_rep.contiguous(memory_format=torch.channels_last)  # G(z)'s layout
-    z = (initial_codes(n, config) if z0 is None else z0.clone()).to(device).requires_grad_(True)
+    z = initial_codes(image_keys(y, mask), config) if z0 is None else z0.clone()
+    z = z.to(device).requires_grad_(True)
     optimizer = (torch.optim.Adam([z], lr=config.lr, fused=device.type == "cuda")
                  if config.optimizer == "adam" else None)
     active = torch.ones(n * k, dtype=torch.bool, device=device)
