@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from scipy import stats
@@ -80,6 +81,17 @@ class CriticAccuracy:
               the floor.
     per_seed  the accuracy of each seed, seeds 0, 1, ...
     n_real, n_filled  the number of images in each set (half of each trains, half tests)
+    auc, auc_low, auc_high  the threshold-free score beside the accuracy, which saturates near
+              1: the probability that the critic scores a held-out filled image as less real
+              than a held-out real one (0.5 indistinguishable, 1 all caught), mean over seeds
+              with its 95% Student t interval over the seeds
+    caught    float (n_filled,): per filled image, the fraction of held-out real images the
+              critic found more real than it, averaged over the seeds that held the image out
+              (NaN if none did). Its mean over images is about `auc`. Two fills of the same
+              photographs, tested with the same seeds, hold out the same images, so `caught`
+              pairs them image by image (`inpaint.stats.paired`).
+    held_out  held-out images each seed tests on (real + filled); the interval rests on
+              `held_out` x seeds predictions from `seeds` critics
     """
 
     mean: float
@@ -88,10 +100,17 @@ class CriticAccuracy:
     per_seed: list[float]
     n_real: int
     n_filled: int
+    auc: float = float("nan")
+    auc_low: float = float("nan")
+    auc_high: float = float("nan")
+    caught: np.ndarray | None = None
+    held_out: int = 0
 
     def __str__(self) -> str:
-        return (f"critic accuracy {self.mean:.3f} (95% CI {self.low:.3f}..{self.high:.3f}, "
-                f"{len(self.per_seed)} seeds, {self.n_real} real vs {self.n_filled} filled)")
+        return (f"critic accuracy {self.mean:.3f} (95% CI {self.low:.3f}..{self.high:.3f}), "
+                f"AUC {self.auc:.3f} ({self.auc_low:.3f}..{self.auc_high:.3f}); "
+                f"{len(self.per_seed)} seeds, {self.n_real} real vs {self.n_filled} filled, "
+                f"{self.held_out} held out per seed")
 
 
 def _views(images: torch.Tensor, masks: torch.Tensor, border: int, name: str) -> torch.Tensor:
@@ -122,11 +141,12 @@ def _halves(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Ten
 
 
 def _one_seed(real: torch.Tensor, filled: torch.Tensor, seed: int, steps: int, batch: int,
-              lr: float) -> float:
+              lr: float) -> tuple[float, float, torch.Tensor, torch.Tensor]:
     """Train a fresh critic for `steps` Adam steps on a random half of each set (balanced
-    batches, half real labelled 1 and half filled labelled 0) and return its balanced accuracy
-    on the other halves. The split, the batches and the initial weights depend only on `seed`;
-    the global random state is left as it was."""
+    batches, half real labelled 1 and half filled labelled 0). Returns, on the other halves,
+    its balanced accuracy, its AUC, the indices of the held-out filled images and, for each,
+    the fraction of held-out real images scored more real than it. The split, the batches and
+    the initial weights depend only on `seed`; the global random state is left as it was."""
     generator = torch.Generator().manual_seed(seed)
     real_train, real_test = _halves(len(real), generator)
     filled_train, filled_test = _halves(len(filled), generator)
@@ -148,9 +168,14 @@ def _one_seed(real: torch.Tensor, filled: torch.Tensor, seed: int, steps: int, b
         optimiser.step()
     model.eval()
     with torch.no_grad():
-        real_right = (model(real[real_test]) > 0).float().mean().item()
-        filled_right = (model(filled[filled_test]) <= 0).float().mean().item()
-    return (real_right + filled_right) / 2
+        real_scores, filled_scores = model(real[real_test]), model(filled[filled_test])
+    real_right = (real_scores > 0).float().mean().item()
+    filled_right = (filled_scores <= 0).float().mean().item()
+    # Ties count a half, as in the Mann-Whitney statistic.
+    above = (real_scores[None, :] > filled_scores[:, None]).float()
+    ties = (real_scores[None, :] == filled_scores[:, None]).float()
+    caught = (above + ties / 2).mean(dim=1).cpu()
+    return (real_right + filled_right) / 2, caught.mean().item(), filled_test, caught
 
 
 def two_sample_test(real: torch.Tensor, real_masks: torch.Tensor, filled: torch.Tensor,
@@ -185,12 +210,26 @@ def two_sample_test(real: torch.Tensor, real_masks: torch.Tensor, filled: torch.
         raise ValueError(f"steps must be at least 1 and batch at least 2, got {steps} and {batch}")
     real_views = _views(real, real_masks, border, "real")
     filled_views = _views(filled, filled_masks, border, "filled").to(real_views.device)
-    per_seed = [_one_seed(real_views, filled_views, seed, steps, batch, lr)
-                for seed in tqdm(range(seeds), desc="critic seeds", disable=not progress)]
-    mean = sum(per_seed) / seeds
-    spread = math.sqrt(sum((a - mean) ** 2 for a in per_seed) / (seeds - 1))
-    half_width = float(stats.t.ppf(0.975, seeds - 1)) * spread / math.sqrt(seeds)
-    # An accuracy lies in [0, 1]; with few seeds the t interval can cross either end.
-    return CriticAccuracy(mean=mean, low=max(0.0, mean - half_width),
-                          high=min(1.0, mean + half_width),
-                          per_seed=per_seed, n_real=len(real), n_filled=len(filled))
+    runs = [_one_seed(real_views, filled_views, seed, steps, batch, lr)
+            for seed in tqdm(range(seeds), desc="critic seeds", disable=not progress)]
+    per_seed = [run[0] for run in runs]
+    total, count = torch.zeros(len(filled)), torch.zeros(len(filled))
+    for _, _, held_out, caught in runs:
+        total[held_out] += caught
+        count[held_out] += 1
+    caught = torch.where(count > 0, total / count.clamp(min=1), float("nan")).numpy()
+    mean, low, high = _t_mean([run[0] for run in runs])
+    auc, auc_low, auc_high = _t_mean([run[1] for run in runs])
+    held_out = (len(real) - len(real) // 2) + (len(filled) - len(filled) // 2)
+    return CriticAccuracy(mean=mean, low=low, high=high, per_seed=per_seed, n_real=len(real),
+                          n_filled=len(filled), auc=auc, auc_low=auc_low, auc_high=auc_high,
+                          caught=caught, held_out=held_out)
+
+
+def _t_mean(values: list[float]) -> tuple[float, float, float]:
+    """Mean and 95% Student t interval over seeds, clipped to [0, 1] (a rate; with few seeds
+    the t interval can cross either end)."""
+    mean = sum(values) / len(values)
+    spread = math.sqrt(sum((a - mean) ** 2 for a in values) / (len(values) - 1))
+    half_width = float(stats.t.ppf(0.975, len(values) - 1)) * spread / math.sqrt(len(values))
+    return mean, max(0.0, mean - half_width), min(1.0, mean + half_width)
