@@ -1,63 +1,99 @@
-"""The findings chapter's verdicts follow the numbers: change a table and the sentence changes."""
+"""The findings chapter's verdicts follow the numbers: change a per-image table and the sentence
+changes. The tables are made up, one row per image, as the chapters save them."""
+import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint import findings
+from inpaint import chapters, findings
+from inpaint.config import get_profile
+from inpaint.experiments import FIRST_START, YEH, YEH_PASTE
+
+N = 64
 
 
-def ablation(psnr_by_lam: dict[float, float], sem: float = 0.2) -> pd.DataFrame:
-    """An ablation table as notebook 03 saves it: index (blend, norm, weighting, lam)."""
-    rows = [{"blend": blend, "norm": norm, "weighting": weighting, "lam": lam,
-             "psnr_hole": psnr, "psnr_hole_sem": sem}
-            for blend in ("paste", "poisson") for norm in ("l1", "l2")
-            for weighting in ("plain", "yeh") for lam, psnr in psnr_by_lam.items()]
-    return pd.DataFrame(rows).set_index(["blend", "norm", "weighting", "lam"])
+def levels(seed: int = 0) -> np.ndarray:
+    """Per-image hole PSNR of a photograph: a few dB of spread between images."""
+    return np.random.default_rng(seed).normal(14.0, 2.0, N)
+
+
+def noise(seed: int, sd: float = 0.1) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, sd, N)
+
+
+def ablation(shift_by_lam: dict[float, float]) -> pd.DataFrame:
+    """Notebook 03's per-image table: the lambda grid at (l1, yeh) and the norms and weightings
+    at 0.003, both blends."""
+    base = levels()
+    settings = [(lam, "l1", "yeh") for lam in shift_by_lam]
+    settings += [(0.003, "l2", "yeh"), (0.003, "l1", "plain"), (0.003, "l2", "plain")]
+    rows = []
+    for k, (lam, norm, weighting) in enumerate(settings):
+        shift = shift_by_lam.get(lam, 0.0) if (norm, weighting) == ("l1", "yeh") else 0.0
+        values = base + shift + noise(k + 1)
+        for blend in ("paste", "poisson"):
+            rows += [{"image": i, "blend": blend, "lam": lam, "norm": norm,
+                      "weighting": weighting, "psnr_hole": v} for i, v in enumerate(values)]
+    return pd.DataFrame(rows)
 
 
 def test_a_flat_lambda_contradicts_the_post_and_a_steep_one_agrees():
-    flat = findings.lam_finding(ablation({0.0: 14.0, 0.003: 14.1, 1.0: 13.9, 100.0: 11.0}))
-    assert "does not hold" in flat and "λ = 1," in flat and "hurts" in flat
-    steep = findings.lam_finding(ablation({0.0: 14.0, 0.003: 16.0, 1.0: 17.0}))
+    flat = findings.lam_finding(ablation({0.0: 0, 0.003: 0.01, 1.0: -0.02, 100.0: -3.0}))
+    assert "does not hold" in flat and "From λ = 0 to λ = 1, λ changes the hole PSNR by no " \
+                                       "more than ±" in flat
+    assert "It changes it at λ = 100 (-3.0" in flat
+    steep = findings.lam_finding(ablation({0.0: 0, 0.003: 2.0, 1.0: 3.0}))
     assert "the post was right" in steep
 
 
-def comparison(best_start: float, first_start: float, sem: float = 0.1) -> pd.DataFrame:
-    rows = [("center", "GAN (poisson)", best_start), ("center", "GAN, 1 start (poisson)",
-                                                      first_start),
-            ("center", "GAN (paste)", 13.0), ("center", "telea", 14.6)]
-    return pd.DataFrame([{"mask": m, "method": n, "psnr_hole": p, "psnr_hole_sem": sem}
-                         for m, n, p in rows]).set_index(["mask", "method"])
+def comparison(best: float, first: float, telea: float | None = 0.4) -> pd.DataFrame:
+    """Chapter 05's per-image table, centre mask: each method's shift from one image level."""
+    base = levels()
+    shifts = {YEH: best, FIRST_START: first, YEH_PASTE: best - 0.4, "telea": telea or 0.0,
+              "navier-stokes": (telea or 0.0) - 0.1, "biharmonic": -0.5, "mean": -1.5}
+    values = {name: base + shift + noise(k + 10) for k, (name, shift) in enumerate(shifts.items())}
+    if telea is None:  # level with the GAN: its values give or take 0.1 dB, in pairs
+        values["telea"] = values[YEH] + np.resize([0.1, -0.1], N)
+    rows = [{"mask": "center", "method": name, "image": i, "psnr_hole": v}
+            for name, column in values.items() for i, v in enumerate(column)]
+    return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("best, first, says_no_gain", [(14.0, 14.1, True), (15.0, 14.0, False)])
+@pytest.mark.parametrize("best, first, says_no_gain", [(0.0, 0.0, True), (0.5, 0.0, False)])
 def test_the_multistart_verdict_follows_the_numbers(best, first, says_no_gain):
     text = findings.multistart_finding(comparison(best, first))
     assert ("A lower loss does not buy a truer hole" in text) == says_no_gain
-    assert f"{best:.2f} dB" in text and f"{first:.2f} dB" in text
+    assert ("is above the first start alone" in text) == (not says_no_gain)
+    assert f"n = {N}" in text
 
 
-def test_the_ranking_names_the_best_method_and_the_gans_place():
-    text = findings.method_ranking(comparison(14.0, 14.1), "center")
-    assert text.startswith("center: best telea (14.60 dB)")
-    assert "is 3 of 4" in text and "outside the standard errors" in text
+def test_the_ranking_is_paired_and_corrected():
+    text = findings.method_ranking(comparison(0.0, 0.0, telea=0.4), "center")
+    verdicts = text.split("The GAN is ")[1]
+    assert "above mean, biharmonic" in verdicts and "below telea, navier-stokes" in verdicts
+    assert "Holm over 4" in text
+    level = findings.method_ranking(comparison(0.0, 0.0, telea=None), "center")
+    assert "no difference larger than ±" in level and "telea" in level.split("no difference")[1]
 
 
 def test_missing_notebooks_are_named(tmp_path, monkeypatch):
     from inpaint import experiments
     monkeypatch.setattr(experiments, "RUNS_DIR", tmp_path)
-    experiments.save_table("p", "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
-    tables = findings.load_tables("p")
-    assert tables["rules"] is not None and tables["ablation"] is None
+    settings = get_profile("ci")
+    experiments.save_table(settings, "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
+    tables = findings.load_tables(settings)
+    assert tables["rules"] is not None and tables["ablation_images"] is None
     assert "06_solver_behaviour" not in findings.missing(tables)
     assert "03_lambda_norm_ablation" in findings.missing(tables)
+    with pytest.raises(ValueError, match="no chapter writes"):
+        experiments.save_table(settings, "not_a_table", pd.DataFrame())
 
 
 def test_the_conclusion_sorts_the_choices_into_those_that_matter_and_those_that_do_not():
-    tables = {name: None for name in findings.TABLES}
-    tables["ablation"] = ablation({0.0: 14.0, 0.003: 14.1, 1.0: 13.9})
-    tables["comparison"] = comparison(14.0, 14.1)
+    tables = {name: None for name in chapters.tables()}
+    tables["ablation_images"] = ablation({0.0: 0, 0.003: 0.0, 1.0: 0.0})
+    tables["comparison_images"] = comparison(0.0, 0.0)
     text = findings.conclusion(tables)
-    assert "these change the hole PSNR beyond the standard errors: pasting or Poisson blending" \
-        in text
-    assert "these do not: λ from 0 to the paper's 0.003, ℓ1 or ℓ2, plain or Yeh's weights, " \
-        "one start or the best of several." in text
+    assert "these change the hole PSNR: pasting or Poisson blending (+0.3" in text
+    assert "these do not, by more than the bound given:" in text
+    assert "ℓ1 or ℓ2 (±0.0" in text and "one start or the best of several (±" in text
+    assert "GAN + Poisson is below telea by" in text

@@ -6,6 +6,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from inpaint import pipeline, runs
+from inpaint.chapters import Chapter
 
 
 def write_notebook(folder, name, sources):
@@ -22,7 +23,7 @@ def notebooks(tmp_path, monkeypatch):
     source, out = tmp_path / "notebooks", tmp_path / "results"
     source.mkdir()
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
-    monkeypatch.setattr(pipeline, "NOTEBOOKS", ("ok",))
+    monkeypatch.setattr(pipeline, "CHAPTERS", (Chapter("ok"),))
     write_notebook(source, "ok", ["print('profile is', profile)"])
     return source, out
 
@@ -43,7 +44,7 @@ def test_notebook_runs_with_the_profile_then_is_skipped(notebooks, capsys):
 def test_failing_notebook_names_notebook_and_cell(notebooks, monkeypatch):
     source, out = notebooks
     write_notebook(source, "broken", ["x = 1", "raise ValueError('the mask is empty')"])
-    monkeypatch.setattr(pipeline, "NOTEBOOKS", ("broken",))
+    monkeypatch.setattr(pipeline, "CHAPTERS", (Chapter("broken"),))
     with pytest.raises(pipeline.NotebookFailed) as error:
         pipeline.run_notebooks("ci", out)
     message = str(error.value)
@@ -76,23 +77,23 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
 
 
 def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypatch, capsys):
-    """`make study` never runs a LONG_NOTEBOOKS chapter (nor overwrites its result) but says
+    """`make study` never runs a long chapter (nor overwrites its result) but says
     whether it is missing or out of date and which command runs it; `--long` runs it."""
     source, out = tmp_path / "notebooks", tmp_path / "results"
     source.mkdir()
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
     monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
     monkeypatch.setattr(pipeline, "book_dirs", lambda profile: (out, tmp_path / "generated"))
-    for name in pipeline.NOTEBOOKS:
+    for name in pipeline.notebooks():
         write_notebook(source, name, [f"print('{name} ran')"])
-    long = next(iter(pipeline.LONG_NOTEBOOKS))
+    long = next(iter(pipeline.long_notebooks()))
     pipeline.run_notebooks("ci")
     assert f"{long}: running" not in capsys.readouterr().out
     assert pipeline.long_notebook_status("ci") == {long: "missing"}
     pipeline.report_long_notebooks("ci")
     assert f"{long}: missing" in capsys.readouterr().out
 
-    pipeline.run_notebooks("ci", notebooks=pipeline.NOTEBOOKS)
+    pipeline.run_notebooks("ci", names=pipeline.notebooks())
     assert f"{long}: running" in capsys.readouterr().out
     assert pipeline.long_notebook_status("ci") == {long: "up to date"}
     write_notebook(source, long, ["print('changed')"])
@@ -104,10 +105,10 @@ def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypa
 def test_the_time_table_lists_the_long_chapter_once_under_its_own_command():
     """After `make beyond` the long chapter is among the notebooks that ran; the reproducibility
     page's time table must still count it apart from `make study`, and once."""
-    long = next(iter(pipeline.LONG_NOTEBOOKS))
+    long = next(iter(pipeline.long_notebooks()))
     rows = pipeline.notebook_rows({"01_training_curves": 60.0, long: 2900.0}, {long: 3000.0})
     assert rows == {"01_training_curves": 60.0,
-                    f"{long} (`{pipeline.LONG_NOTEBOOKS[long]}`)": 3000.0}
+                    f"{long} (`{pipeline.long_notebooks()[long]}`)": 3000.0}
 
 
 def test_only_the_published_profile_writes_the_committed_book():

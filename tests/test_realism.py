@@ -6,9 +6,13 @@ The two training tests share one shortened run per comparison (128 against 128 i
 """
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
+from inpaint import stats
+
+from inpaint.config import get_profile
 from inpaint.baselines import mean_fill
 from inpaint.data import DatasetNotFoundError
 from inpaint.masks import make_mask
@@ -22,7 +26,7 @@ def halves() -> tuple[torch.Tensor, torch.Tensor]:
     """256 Tiny ImageNet validation photographs split into two disjoint sets of 128."""
     from inpaint.experiments import validation_images
     try:
-        images = validation_images("cpu", n=256)
+        images = validation_images(get_profile("cpu"), n=256)
     except DatasetNotFoundError as error:
         pytest.skip(f"Tiny ImageNet validation images are absent: {error}")
     return images[:128], images[128:]
@@ -61,6 +65,19 @@ def test_mean_fill_is_caught(real_vs_real, real_vs_mean):
     # region that hides the hole, gives about 0.5; 0.8 leaves room for thread counts and CPUs.
     assert real_vs_mean.mean > 0.8, real_vs_mean
     assert real_vs_mean.low > real_vs_real.high, (real_vs_mean, real_vs_real)
+
+
+def test_the_auc_and_the_per_image_scores_tell_the_same_story(real_vs_real, real_vs_mean):
+    """The threshold-free score: near 0.5 for real against real, high for the mean fill; each
+    held-out filled image has a score, and their mean is about the AUC."""
+    assert 0.3 < real_vs_real.auc < 0.7 and real_vs_mean.auc > 0.85, (real_vs_real, real_vs_mean)
+    assert real_vs_mean.auc_low > real_vs_real.auc_high
+    assert real_vs_mean.held_out == 128 and real_vs_mean.caught.shape == (128,)
+    held = ~np.isnan(real_vs_mean.caught)
+    assert held.sum() > 100  # 3 seeds hold out about 7/8 of the images at least once
+    assert abs(np.nanmean(real_vs_mean.caught) - real_vs_mean.auc) < 0.05
+    paired = stats.paired(real_vs_mean.caught[held], real_vs_real.caught[held])
+    assert paired.differs and paired.difference > 0.2
 
 
 def test_the_same_seed_gives_the_same_answer_and_leaves_the_global_rng_alone(sample_val):

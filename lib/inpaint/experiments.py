@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from scipy import stats
 from tqdm.auto import tqdm
 
+from . import stats
 from .baselines import BASELINES
 from .blend import paste, poisson
 from .checkpoints import pick_device
+from .chapters import table_writer, tables
 from .config import Profile, get_profile
 from .data import load_images, load_sample_split, to_tensor
 from .masks import make_mask
@@ -29,12 +30,36 @@ from .solver import Completion, SolverConfig, complete
 CLASSICAL = tuple(BASELINES)  # the fills that need no training: mean, telea, navier-stokes, ...
 
 
+def method_name(label: str = "GAN", fill: str = "best", blend: str = "poisson",
+                starts: int | None = None) -> str:
+    """The name of a GAN fill in every table's `method` column, built in one place so that the
+    findings select rows with the same call and never parse a name:
+    fill "best" (Yeh et al.: the lowest-loss start) -> "GAN (poisson)" / "GAN (paste)";
+    "first" (the first start alone) -> "GAN, 1 start (poisson)";
+    "ensemble" (the mean of `starts` starts' G(z)) -> "GAN ensemble of 4 (poisson)"."""
+    if fill == "best":
+        return f"{label} ({blend})"
+    if fill == "first":
+        return f"{label}, 1 start ({blend})"
+    if fill == "ensemble":
+        return f"{label} ensemble of {starts} ({blend})"
+    raise ValueError(f"fill must be 'best', 'first' or 'ensemble', not {fill!r}")
+
+
+YEH = method_name()                        # the paper's method, as the book reports it
+YEH_PASTE = method_name(blend="paste")     # the post's output, M*y + (1-M)*G(z)
+FIRST_START = method_name(fill="first")
+
+
 def setup(profile: str, **study_overrides) -> Profile:
-    """A notebook's first call: the profile's settings, with its thread count applied
+    """A notebook's first call, and the one place it names its profile: the profile's settings
+    with the notebook's parameters applied, resolved once and passed to every function after it
+    (`solver_config(settings)`, `validation_images(settings)`), with its thread count applied
     (`ci` fixes one thread, so that the numbers the tests compare do not depend on the machine).
 
     study_overrides: StudyConfig fields a notebook's parameters set (`selection_images=8`); None
     keeps the profile's value, so a notebook passes its parameters through and never decides.
+    A bad value (0 images, -3 iterations) is refused here, naming the setting.
     """
     settings = get_profile(profile)
     given = {name: tuple(value) if isinstance(value, list) else value
@@ -45,7 +70,7 @@ def setup(profile: str, **study_overrides) -> Profile:
     return settings
 
 
-def validation_images(profile: str, dataset: str | None = None, n: int | None = None,
+def validation_images(settings: Profile, dataset: str | None = None, n: int | None = None,
                       seed: int = 0) -> torch.Tensor:
     """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
     images from the whole validation split (decoded once, then cached), the same every time and
@@ -55,7 +80,7 @@ def validation_images(profile: str, dataset: str | None = None, n: int | None = 
     (the `ci` profile always uses the committed sample). n: the profile's val_images by default;
     all images if n is larger than the split.
     """
-    study = get_profile(profile).study
+    study = settings.study
     dataset = study.val_dataset if dataset is None else dataset
     n = study.val_images if n is None else n
     if study.val_dataset == "sample":
@@ -108,11 +133,10 @@ def inpaint(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
     return Inpainting(result, outputs, pd.concat(tables, ignore_index=True))
 
 
-def solver_config(profile: str, **overrides) -> SolverConfig:
-    """The profile's solver settings (iterations, restarts, lambda, and the precision its
-    training uses: `ci` is float32 everywhere) with `overrides` applied; an override of None
-    keeps the profile's value."""
-    settings = get_profile(profile)
+def solver_config(settings: Profile, **overrides) -> SolverConfig:
+    """The settings' solver (iterations, restarts, lambda, and the precision its training uses:
+    `ci` is float32 everywhere) with `overrides` applied; an override of None keeps the
+    settings' value."""
     study = settings.study
     base = SolverConfig(lam=study.lam, iters=study.solver_iters, restarts=study.restarts,
                         precision=settings.train.precision)
@@ -127,30 +151,47 @@ def checkpoint_scores(gan: GAN, epochs, images: torch.Tensor, config: SolverConf
 
     For each epoch, the centre-mask completions of `images` (float (N, 3, 64, 64) in [-1, 1])
     with G of that epoch and D of the nearest saved epoch, pasted into the known pixels.
-    Returns (scores, completions): scores has one row per epoch with the mean hole PSNR and SSIM
-    and their standard errors (`_sem`) and the discriminator's epoch; completions maps each
-    epoch to its pasted completions, float (N, 3, 64, 64) in [-1, 1].
+    Returns (scores, completions, per_image): scores has one row per epoch with the mean hole
+    PSNR and SSIM and their standard errors (`_sem`) and the discriminator's epoch; completions
+    maps each epoch to its pasted completions, float (N, 3, 64, 64) in [-1, 1]; per_image has one
+    row per epoch and image (the same images and starting codes for every epoch: paired).
     """
     mask = make_mask("center", len(images))
-    rows, completions = [], {}
+    rows, completions, parts = [], {}, []
     for epoch in tqdm(epochs, desc="score checkpoints", disable=not progress):
         generator, discriminator = gan.load(epoch, pick_device())
         result = inpaint(generator, discriminator, images, mask, config, progress=False)
         pasted = result.metrics[result.metrics.blend == "paste"]
         completions[epoch] = result.outputs["paste"]
+        parts.append(pasted.assign(epoch=epoch))
         rows.append({"epoch": epoch, "discriminator epoch": gan.discriminator_epoch(epoch),
                      "psnr_hole": pasted.psnr_hole.mean(), "psnr_hole_sem": pasted.psnr_hole.sem(),
                      "ssim_hole": pasted.ssim_hole.mean(), "ssim_hole_sem": pasted.ssim_hole.sem()})
-    return pd.DataFrame(rows).set_index("epoch"), completions
+    return (pd.DataFrame(rows).set_index("epoch"), completions,
+            pd.concat(parts, ignore_index=True))
 
 
-def tied_with_best(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    """The rows whose mean `column` is within one standard error (`column + "_sem"`) of the
-    best row's: the ones the data cannot tell apart from the best. A single best would be an
-    argmax over noise; this set is what the numbers support."""
-    best = table[column].idxmax()
-    threshold = table.loc[best, column] - table.loc[best, column + "_sem"]
-    return table[table[column] >= threshold]
+def per_image(metrics: pd.DataFrame, by: str, column: str = "psnr_hole") -> pd.DataFrame:
+    """One column per value of `by` (an epoch, a method, a lambda), one row per image."""
+    return metrics.pivot(index="image", columns=by, values=column)
+
+
+def against_best(metrics: pd.DataFrame, by: str, column: str = "psnr_hole") -> pd.DataFrame:
+    """Each value of `by` against the one with the best mean `column`, image by image, as one
+    family of paired tests (Holm). metrics: one row per image and value of `by`, the same images
+    for each. One row per value: difference to the best, its 95% interval, the corrected p and
+    `tied` (no difference from the best is stated; the best is tied with itself). Chapter 02
+    and the findings use this one rule for "tied"."""
+    wide = per_image(metrics, by, column)
+    best = wide.mean().idxmax()
+    tests = stats.family({value: stats.paired(wide[value], wide[best])
+                          for value in wide.columns if value != best})
+    rows = [{by: best, "difference": 0.0, "low": 0.0, "high": 0.0, "p_holm": 1.0,
+             "tied": True, "best": True}]
+    rows += [{by: value, "difference": c.difference, "low": c.low, "high": c.high,
+              "p_holm": c.p_holm, "tied": not c.differs, "best": False}
+             for value, c in tests.items()]
+    return pd.DataFrame(rows).set_index(by).sort_index()
 
 
 # ------------------------------------------------------------------------- ablation and comparison
@@ -162,17 +203,26 @@ def lam_label(lam: float) -> str:
     return f"{lam:.0e}".replace("e-0", "e-")
 
 
-def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig,
-             lams, norms=("l1", "l2"), weightings=("plain", "yeh"), mask_kind: str = "center",
-             progress: bool = True):
-    """Every (lambda, norm, weighting) on the same images and mask.
+def ablation_settings(lams, lam: float = 0.003) -> list[tuple[float, str, str]]:
+    """The (lambda, norm, weighting) settings the ablation runs: every lambda of `lams` with the
+    paper's l1 and Yeh's weights, then, at `lam` (the paper's 0.003), the other norm and
+    weighting and the post's own (l2, plain). Fewer settings than the full cross, so that each
+    verdict gets the images it needs."""
+    grid = [(value, "l1", "yeh") for value in lams]
+    return grid + [(lam, norm, weighting) for norm, weighting in
+                   (("l2", "yeh"), ("l1", "plain"), ("l2", "plain"))]
+
+
+def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig, settings,
+             mask_kind: str = "center", progress: bool = True):
+    """Every (lambda, norm, weighting) of `settings` (see `ablation_settings`) on the same images,
+    mask and starting codes.
 
     Returns (metrics, examples): metrics has one row per image, setting and blend (`lam` the
     number, `λ` its label in order); examples maps (lam, norm, weighting) to the Poisson-blended
     completions, float (N, 3, 64, 64) in [-1, 1].
     """
     mask = make_mask(mask_kind, len(images))
-    settings = list(itertools.product(lams, norms, weightings))
     tables, examples = [], {}
     for lam, norm, weighting in tqdm(settings, desc="ablation", disable=not progress):
         config = replace(base, lam=lam, norm=norm, weighting=weighting)
@@ -180,9 +230,35 @@ def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig,
         tables.append(result.metrics.assign(lam=lam, norm=norm, weighting=weighting))
         examples[(lam, norm, weighting)] = result.outputs["poisson"]
     metrics = pd.concat(tables, ignore_index=True)
+    lams = sorted({lam for lam, _, _ in settings})
     metrics["λ"] = pd.Categorical(metrics.lam.map(lam_label), ordered=True,
                                   categories=[lam_label(lam) for lam in lams])
     return metrics, examples
+
+
+def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: torch.Tensor,
+                  seeds: int, steps: int, seed: int = 0, progress: bool = True):
+    """The critic's verdict on each of several fills of the SAME `images` (float (N, 3, 64, 64)
+    in [-1, 1], masks `mask`), against the same `real` photographs (others, never the sources),
+    with the same critic seeds and splits, so that the fills pair image by image.
+
+    Returns (summary, caught): summary has one row per fill (the dict's keys): critic accuracy,
+    AUC and their 95% intervals over the seeds, and the held-out images each seed tests on;
+    caught has one row per fill and image: the fraction of held-out real images the critic found
+    more real than that filled image (NaN where no seed held it out), for `stats.paired`.
+    """
+    kind_mask = mask if len(mask) == len(real) else mask[:1].expand(len(real), -1, -1, -1)
+    rows, caught = [], []
+    for name, filled in tqdm(fills.items(), desc="critics", disable=not progress):
+        result = two_sample_test(real, kind_mask, filled, mask, seeds=seeds, steps=steps)
+        rows.append({"fill": name, "critic": result.mean, "critic_low": result.low,
+                     "critic_high": result.high, "auc": result.auc, "auc_low": result.auc_low,
+                     "auc_high": result.auc_high, "held_out": result.held_out,
+                     "seeds": len(result.per_seed)})
+        caught.append(pd.DataFrame({"fill": name, "image": range(len(filled)),
+                                    "caught": result.caught}))
+    return (pd.DataFrame(rows).set_index("fill"),
+            pd.concat(caught, ignore_index=True))
 
 
 @dataclass
@@ -225,13 +301,13 @@ def gan_fills(generator, discriminator, images: torch.Tensor, mask: torch.Tensor
     result = complete(generator, discriminator, images, mask, replace(config, combine="best"),
                       progress=progress)
     generated = result.generated.cpu()
-    fills = {f"{label} (paste)": paste(images, generated, mask),
-             f"{label} (poisson)": poisson(images, generated, mask)}
+    fills = {method_name(label, blend="paste"): paste(images, generated, mask),
+             method_name(label): poisson(images, generated, mask)}
     if ensembles:
-        fills[f"{label}, 1 start (poisson)"] = poisson(images, result.starts[:, 0].cpu(), mask)
+        fills[method_name(label, "first")] = poisson(images, result.starts[:, 0].cpu(), mask)
     for k in ensembles:
         mean = result.starts[:, :k].mean(dim=1).cpu()
-        fills[f"{label} ensemble of {k} (poisson)"] = poisson(images, mean, mask)
+        fills[method_name(label, "ensemble", starts=k)] = poisson(images, mean, mask)
     return fills, (time.process_time() - started) / len(images), result
 
 
@@ -315,24 +391,27 @@ def ensemble_sizes(starts: int) -> tuple[int, ...]:
     return tuple(sizes + [starts]) if starts > 1 else ()
 
 
-def tables_dir(profile: str) -> Path:
+def tables_dir(settings: Profile) -> Path:
     """runs/<profile>/tables: the tables the results notebooks save for the findings chapter."""
-    return RUNS_DIR / profile / "tables"
+    return RUNS_DIR / settings.name / "tables"
 
 
-def save_table(profile: str, name: str, table: pd.DataFrame) -> None:
-    """Save a result table as runs/<profile>/tables/<name>.csv (index included)."""
-    tables_dir(profile).mkdir(parents=True, exist_ok=True)
-    table.to_csv(tables_dir(profile) / f"{name}.csv")
+def save_table(settings: Profile, name: str, table: pd.DataFrame) -> None:
+    """Save a result table as runs/<profile>/tables/<name>.csv (index included). `name` must be
+    one of the tables `inpaint.chapters.CHAPTERS` lists, so no chapter writes a table that no
+    registry row knows."""
+    table_writer(name)
+    tables_dir(settings).mkdir(parents=True, exist_ok=True)
+    table.to_csv(tables_dir(settings) / f"{name}.csv")
 
 
-def load_table(profile: str, name: str, index_columns: int = 1) -> pd.DataFrame | None:
-    """A table a results notebook saved (its first `index_columns` columns as the index), or
-    None if that notebook has not run for this profile."""
-    path = tables_dir(profile) / f"{name}.csv"
+def load_table(settings: Profile, name: str) -> pd.DataFrame | None:
+    """A table a results notebook saved (with its index, see `inpaint.chapters.tables`), or
+    None if that notebook has not run for these settings' profile."""
+    path = tables_dir(settings) / f"{name}.csv"
     if not path.exists():
         return None
-    return pd.read_csv(path, index_col=list(range(index_columns)))
+    return pd.read_csv(path, index_col=list(range(tables()[name])))
 
 
 def comparison_table(comparison: Comparison) -> pd.DataFrame:
@@ -387,13 +466,12 @@ def head_to_head(comparison: Comparison, method: str, mask: str = "center") -> p
 
 def paired_difference(metrics: pd.DataFrame, column: str, method: str, other: str) -> dict:
     """How much `method` beats `other` on `column`, image by image (the same images and masks):
-    the mean difference method - other and its 95% interval (Student t over the images).
+    the mean difference method - other and its 95% interval (`inpaint.stats.paired`).
     metrics: one row per image and method, as `compare_methods` returns (one mask kind)."""
-    table = metrics.pivot(index="image", columns="method", values=column)
-    difference = table[method] - table[other]
-    half_width = stats.t.ppf(0.975, len(difference) - 1) * difference.sem()
-    return {"difference": difference.mean(), "low": difference.mean() - half_width,
-            "high": difference.mean() + half_width, "images": len(difference)}
+    table = per_image(metrics, "method", column)
+    c = stats.paired(table[method], table[other])
+    return {"difference": c.difference, "low": c.low, "high": c.high, "images": c.n,
+            "p": c.p}
 
 
 def summary(metrics: pd.DataFrame, by: list[str], columns=("psnr_hole", "ssim_hole", "l1_hole")):

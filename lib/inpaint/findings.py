@@ -1,129 +1,237 @@
 """The findings chapter's statements, computed from the tables the results notebooks save
-(`experiments.save_table`), so that every number and every "better" or "no difference" in it
-follows the profile's results and is never typed by hand.
+(`experiments.save_table`, listed in `inpaint.chapters.CHAPTERS`), so that every number and every
+"above", "below" or "no difference larger than" in it follows the profile's results and is never
+typed by hand.
 
-Each function takes the tables it needs (pandas DataFrames as saved) and returns Markdown.
-"Differs" means the two means are further apart than twice the standard error of their
-difference (sqrt(sem_a^2 + sem_b^2), images treated as independent samples), about a 95% test;
-where a paired interval was measured (the beyond-Yeh chapter), it is used instead.
+Every comparison goes through `inpaint.stats`: paired, image by image, wherever the two sides ran
+on the same images (the same photographs, masks and starting codes), with the mean difference,
+its 95% interval, n and the signed-rank test; families (the lambda grid, the checkpoints, the
+methods of one mask kind) are Holm-corrected. Each function takes the tables it needs (pandas
+DataFrames as saved) and returns Markdown.
 """
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from .experiments import CLASSICAL, lam_label, load_table
+from . import stats
+from .chapters import table_writer, tables
+from .config import Profile
+from .experiments import (CLASSICAL, FIRST_START, YEH, YEH_PASTE, against_best, lam_label,
+                          load_table, method_name, per_image)
 from .metrics import PAPER_CELEBA_CENTRE_PSNR
 
-TABLES = {  # name: (the notebook that writes it, number of index columns)
-    "training_thirds": ("01_training_curves", 1),
-    "schedules": ("01_training_curves", 1),
-    "checkpoint_scores": ("02_checkpoint_selection", 1),
-    "ablation": ("03_lambda_norm_ablation", 4),
-    "comparison": ("05_comparison", 2),
-    "celeba": ("05_comparison", 1),
-    "rules": ("06_solver_behaviour", 1),
-    "beyond_centre": ("07_beyond_yeh", 1),
-    "beyond_verdict": ("07_beyond_yeh", 1),
-    "beyond_other_masks": ("07_beyond_yeh", 2),
-    "beyond_celeba": ("07_beyond_yeh", 2),
-    "beyond_targets": ("07_beyond_yeh", 1),
-}
+PAPER_LAM = 0.003
 
 
-def load_tables(profile: str) -> dict[str, pd.DataFrame | None]:
-    """Every table the findings read; None for a table whose notebook has not run."""
-    return {name: load_table(profile, name, columns) for name, (_, columns) in TABLES.items()}
+def load_tables(settings: Profile) -> dict[str, pd.DataFrame | None]:
+    """Every table the chapters save; None for a table whose notebook has not run."""
+    return {name: load_table(settings, name) for name in tables()}
 
 
-def missing(tables: dict) -> list[str]:
+def missing(saved: dict) -> list[str]:
     """The notebooks whose tables are missing, in order."""
-    return sorted({TABLES[name][0] for name, table in tables.items() if table is None})
+    return sorted({table_writer(name) for name, table in saved.items() if table is None})
 
 
 def dB(value: float) -> str:
     return f"{value:.2f} dB"
 
 
-def differs(a: float, a_sem: float, b: float, b_sem: float) -> bool:
-    return abs(a - b) > 2 * math.hypot(a_sem, b_sem)
+def lam_tests(ablation: pd.DataFrame, blend: str = "poisson") -> dict[float, stats.Comparison]:
+    """Every lambda of the grid (l1, Yeh's weights) against lambda 0, image by image, one
+    Holm family."""
+    grid = ablation[(ablation.blend == blend) & (ablation.norm == "l1")
+                    & (ablation.weighting == "yeh")]
+    wide = per_image(grid, "lam")
+    base = wide.columns.min()
+    return stats.family({lam: stats.paired(wide[lam], wide[base])
+                         for lam in wide.columns if lam != base})
 
 
-def compare(name_a: str, a: pd.Series, name_b: str, b: pd.Series, column: str = "psnr_hole",
-            unit=dB) -> str:
-    """'A (x) is above/below/level with B (y)' for one metric with standard errors."""
-    x, y = a[column], b[column]
-    if not differs(x, a[column + "_sem"], y, b[column + "_sem"]):
-        return (f"{name_a} ({unit(x)}) and {name_b} ({unit(y)}) do not differ beyond their "
-                f"standard errors")
-    return f"{name_a} ({unit(x)}) is {'above' if x > y else 'below'} {name_b} ({unit(y)})"
+def realism_tests(caught: pd.DataFrame) -> dict[float, stats.Comparison]:
+    """Every lambda's fills against lambda 0's on the critic's per-image score (the fraction of
+    held-out real photographs it found more real than the fill), paired by image over the images
+    some seed held out, one Holm family."""
+    wide = caught.pivot(index="image", columns="fill", values="caught").dropna()
+    base = wide.columns.min()
+    return stats.family({lam: stats.paired(wide[lam], wide[base])
+                         for lam in wide.columns if lam != base})
 
 
-def lam_finding(ablation: pd.DataFrame) -> str:
-    """The post's 'lambda matters most' against the ablation (pasted completions)."""
-    pasted = ablation.loc["paste"].groupby(level="lam")[["psnr_hole", "psnr_hole_sem"]].mean()
-    base = pasted.iloc[0]
-    level = [lam for lam, row in pasted.iterrows()
-             if not differs(row.psnr_hole, row.psnr_hole_sem, base.psnr_hole, base.psnr_hole_sem)]
-    flat_to = max(lam for lam in level if all(l in level for l in pasted.index if l <= lam))
-    flat = pasted.loc[:flat_to, "psnr_hole"]
-    largest = pasted.iloc[-1]
-    text = (f"From λ = {lam_label(pasted.index[0])} to λ = {lam_label(flat_to)}, the mean hole PSNR "
-            f"of the pasted completions stays between {dB(flat.min())} and {dB(flat.max())}, "
-            f"within the standard errors (averaged over both norms and both weightings).")
-    if flat_to < pasted.index[-1]:
-        text += (f" At λ = {lam_label(pasted.index[-1])} it is {dB(largest.psnr_hole)}, "
-                 f"{dB(abs(base.psnr_hole - largest.psnr_hole))} "
-                 f"{'below' if largest.psnr_hole < base.psnr_hole else 'above'} λ = 0.")
-    if flat_to >= 0.003:
-        text += (" Over the range where the paper (0.003) and the post set it, λ changes nothing "
-                 "we can measure: the context term decides the fill, and the post's \"λ matters "
-                 "most\" does not hold here."
-                 + (" λ matters only once it is large enough to outweigh the context term, and "
-                    "then it " + ("hurts." if largest.psnr_hole < base.psnr_hole else "helps.")
-                    if flat_to < pasted.index[-1] else ""))
+def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
+                caught: pd.DataFrame | None = None) -> str:
+    """The post's 'lambda matters most' against the ablation, on hole PSNR and on realism."""
+    tests = lam_tests(ablation)
+    level = [lam for lam, c in tests.items() if not c.differs]
+    # The range from lambda 0 up to the first lambda that changes the hole PSNR.
+    flat = []
+    for lam in sorted(tests):
+        if tests[lam].differs:
+            break
+        flat.append(lam)
+    n = next(iter(tests.values())).n
+    text = [f"Hole PSNR (Poisson-blended, ℓ1, Yeh's weights; each λ against λ = 0 on the same "
+            f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ):"]
+    for lam, c in tests.items():
+        text.append(f"λ = {lam_label(lam)}: " + stats.interval_text(c)
+                    + (" — **differs**" if c.differs else ""))
+    if flat:
+        bound = max(tests[lam].bound for lam in flat)
+        summary = (f"From λ = 0 to λ = {lam_label(flat[-1])}, λ changes the hole PSNR by no more "
+                   f"than ±{bound:.2f} dB.")
     else:
-        text += " λ changes the fill within the range the paper uses: the post was right."
-    return text
+        summary = f"Already λ = {lam_label(min(tests))} changes the hole PSNR."
+    above = [lam for lam in tests if lam not in level]
+    if above:
+        summary += (" It changes it at λ = " + ", ".join(lam_label(lam) for lam in above)
+                    + " (" + ", ".join(f"{tests[lam].difference:+.2f} dB" for lam in above)
+                    + ").")
+    verdict = summary
+    if realism is not None and caught is not None:
+        r_tests = realism_tests(caught)
+        base = realism.index.min()
+        row = realism.loc
+        lines = [f"λ = {lam_label(lam)}: critic accuracy {row[lam, 'critic']:.3f} "
+                 f"[{row[lam, 'critic_low']:.3f}, {row[lam, 'critic_high']:.3f}], AUC "
+                 f"{row[lam, 'auc']:.3f} [{row[lam, 'auc_low']:.3f}, {row[lam, 'auc_high']:.3f}]"
+                 for lam in realism.index]
+        held = int(realism.held_out.iloc[0])
+        seeds = int(realism.seeds.iloc[0])
+        r_n = next(iter(r_tests.values())).n
+        text.append(f"Realism (a fresh critic per λ, {seeds} seeds, each testing on {held} held-out "
+                    f"images; lower is more realistic): " + "; ".join(lines) + ".")
+        text.append(f"Per image, the share of held-out real photographs the critic found more "
+                    f"real than the fill, each λ against λ = 0 (paired over the {r_n} images some "
+                    f"seed held out, Holm-corrected): "
+                    + "; ".join(f"λ = {lam_label(lam)}: {stats.interval_text(c, unit='')}"
+                                for lam, c in r_tests.items()) + ".")
+        more_real = [lam for lam, c in r_tests.items() if c.differs and c.difference < 0]
+        less_real = [lam for lam, c in r_tests.items() if c.differs and c.difference > 0]
+        r_bound = max(c.bound for c in r_tests.values())
+        if more_real or less_real:
+            verdict += (" On realism, " + (f"λ = {', '.join(lam_label(l) for l in more_real)} "
+                                           f"makes fills harder to catch" if more_real else "")
+                        + (" and " if more_real and less_real else "")
+                        + (f"λ = {', '.join(lam_label(l) for l in less_real)} makes them easier "
+                           f"to catch" if less_real else "") + " than λ = 0.")
+        else:
+            verdict += (f" On realism, no λ differs from λ = 0 by more than ±{r_bound:.2f} in the "
+                        f"critic's per-image score (a critic on {r_n} images cannot see smaller "
+                        f"differences; see the λ chapter for what more images would take).")
+    paper = tests.get(PAPER_LAM)
+    paper_real = r_tests.get(PAPER_LAM) if realism is not None and caught is not None else None
+    if paper is not None and not paper.differs and (paper_real is None or not paper_real.differs):
+        verdict += (" Over the range where the paper (0.003) sets it, λ changes nothing we can "
+                    "measure beyond these bounds, so the post's \"λ matters most\" does not "
+                    "hold here" + (", except as a harm at the top of the range." if above
+                                   else "."))
+    elif paper is not None:
+        verdict += " λ changes the fill within the range the paper uses: the post was right."
+    return verdict + "\n\n" + "\n".join(f"- {line}" for line in text)
 
 
-def setting_means(ablation: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Mean hole PSNR and its standard error per value of one setting, pasted, over all λ."""
-    return ablation.loc["paste"].groupby(level=level)[["psnr_hole", "psnr_hole_sem"]].mean()
+def setting_test(ablation: pd.DataFrame, level: str, a: str, b: str,
+                 blend: str = "poisson") -> stats.Comparison:
+    """One norm or weighting against another at the paper's lambda, image by image (the other
+    setting held at the paper's: l1 for the weightings, Yeh's for the norms)."""
+    rows = ablation[(ablation.blend == blend) & (ablation.lam == PAPER_LAM)]
+    other = {"norm": ("weighting", "yeh"), "weighting": ("norm", "l1")}[level]
+    rows = rows[rows[other[0]] == other[1]]
+    wide = per_image(rows, level)
+    return stats.paired(wide[a], wide[b])
 
 
 def choice_finding(ablation: pd.DataFrame, level: str, a: str, b: str) -> str:
-    """One setting against another (norm l1/l2, weighting yeh/plain), pasted, over all λ."""
-    means = setting_means(ablation, level)
-    return compare(a, means.loc[a], b, means.loc[b])
+    return stats.verdict(a, b, setting_test(ablation, level, a, b))
 
 
-def choices_that_matter(tables: dict) -> tuple[list[str], list[str]]:
-    """(choices that change the centre-mask hole PSNR beyond the standard errors, those that
-    do not), over the choices the post and the paper differ on."""
-    def pair(table, a, b):
-        return differs(table.loc[a].psnr_hole, table.loc[a].psnr_hole_sem,
-                       table.loc[b].psnr_hole, table.loc[b].psnr_hole_sem)
+def centre_test(comparison: pd.DataFrame, a: str, b: str, mask: str = "center",
+                column: str = "psnr_hole") -> stats.Comparison:
+    """Method a against method b on one mask kind, image by image."""
+    wide = per_image(comparison[comparison["mask"] == mask], "method", column)
+    return stats.paired(wide[a], wide[b])
 
-    verdicts = {}
-    ablation, comparison = tables["ablation"], tables["comparison"]
-    if ablation is not None:
-        means = setting_means(ablation, "lam")
-        verdicts["λ from 0 to the paper's 0.003"] = pair(means, means.index[0], 0.003) \
-            if 0.003 in means.index else None
-        verdicts["ℓ1 or ℓ2"] = pair(setting_means(ablation, "norm"), "l1", "l2")
-        verdicts["plain or Yeh's weights"] = pair(setting_means(ablation, "weighting"),
-                                                  "yeh", "plain")
-    if comparison is not None:
-        centre = comparison.loc["center"]
-        verdicts["pasting or Poisson blending"] = pair(centre, "GAN (poisson)", "GAN (paste)")
-        one = [name for name in centre.index if "1 start" in name]
-        if one:
-            verdicts["one start or the best of several"] = pair(centre, "GAN (poisson)", one[0])
-    matter = [name for name, changed in verdicts.items() if changed is not None and changed]
-    level = [name for name, changed in verdicts.items() if changed is not None and not changed]
-    return matter, level
+
+def blend_finding(comparison: pd.DataFrame) -> str:
+    return "Centre mask: " + stats.verdict("Poisson blending", "pasting",
+                                           centre_test(comparison, YEH, YEH_PASTE)) + "."
+
+
+def multistart_finding(comparison: pd.DataFrame) -> str:
+    """Best of K starts (lowest loss) against the first start alone, centre mask."""
+    if FIRST_START not in set(comparison.method):
+        return "This profile's comparison ran one start per image, so it cannot compare."
+    c = centre_test(comparison, YEH, FIRST_START)
+    text = ("Keeping the lowest-loss of several starts (the post's first next step), centre "
+            "mask: " + stats.verdict("the best start", "the first start alone", c) + ".")
+    if c.sign <= 0:
+        text += (" A lower loss does not buy a truer hole: the loss sees only the known pixels, "
+                 "and starts that fit them about equally well disagree inside. This is the "
+                 "post's own argument, that the model cannot know the interior, in numbers.")
+    return text
+
+
+def ensemble_names(methods) -> list[str]:
+    """The ensembles among `methods`, smallest first (looked up by `method_name`, not parsed)."""
+    return [method_name(fill="ensemble", starts=k) for k in range(2, 257)
+            if method_name(fill="ensemble", starts=k) in methods]
+
+
+def ensemble_finding(comparison: pd.DataFrame) -> str:
+    """The mean of the starts' fills against the best start, centre mask."""
+    ensembles = ensemble_names(set(comparison.method))
+    if not ensembles:
+        return "This profile's comparison ran one start per image: no ensemble to compare."
+    name = ensembles[-1]
+    return ("The ensemble (mean of the starts' G(z), Poisson-blended), centre mask: "
+            + stats.verdict(name, "the best start", centre_test(comparison, name, YEH)) + ".")
+
+
+def method_tests(comparison: pd.DataFrame, mask: str) -> dict[str, stats.Comparison]:
+    """Yeh's method (GAN + Poisson) against each classical fill on one mask kind, image by image,
+    one Holm family per mask."""
+    wide = per_image(comparison[comparison["mask"] == mask], "method")
+    return stats.family({name: stats.paired(wide[YEH], wide[name])
+                         for name in CLASSICAL if name in wide.columns})
+
+
+def method_ranking(comparison: pd.DataFrame, mask: str) -> str:
+    """Where the GAN stands against the classical fills on one mask kind."""
+    tests = method_tests(comparison, mask)
+    above = [name for name, c in tests.items() if c.sign > 0]
+    below = [name for name, c in tests.items() if c.sign < 0]
+    level = [name for name, c in tests.items() if c.sign == 0]
+    n = next(iter(tests.values())).n
+    parts = [f"**{mask}** ({n} images; GAN + Poisson minus each, paired, Holm over "
+             f"{len(tests)}): " + "; ".join(f"{name} {stats.interval_text(c)}"
+                                            for name, c in tests.items())]
+    words = []
+    if above:
+        words.append(f"above {', '.join(above)}")
+    if below:
+        words.append(f"below {', '.join(below)}")
+    if level:
+        bound = max(tests[name].bound for name in level)
+        words.append(f"no difference larger than ±{bound:.2f} dB from {', '.join(level)}")
+    return parts[0] + ". The GAN is " + "; ".join(words) + "."
+
+
+def paper_finding(celeba: pd.DataFrame) -> str:
+    """Our faces model and Telea on held-out faces, against the paper's centre-mask numbers."""
+    wide = per_image(celeba[celeba["mask"] == "center"], "method")
+    ours = wide[YEH]
+    low, high = stats.mean_interval(ours)
+    paper = PAPER_CELEBA_CENTRE_PSNR
+    yeh_paper = next(iter(paper.values()))
+    reach = ("reaches" if low > yeh_paper else "falls short of" if high < yeh_paper
+             else "cannot be told from")
+    reported = ", ".join(f"{value} dB for {name.split(' (')[0]}" for name, value in paper.items())
+    return (f"On {len(ours)} held-out CelebA faces (centre mask, hole PSNR), our GAN + Poisson "
+            f"reaches {dB(ours.mean())} (95% interval {low:.2f} to {high:.2f}), so it {reach} the "
+            f"paper's {yeh_paper} dB for Yeh et al. (the paper reports {reported}); against "
+            f"Telea on the same faces: "
+            + stats.verdict("GAN + Poisson", "Telea", stats.paired(ours, wide["telea"])) + ". "
+            f"Our faces model is smaller and saw fewer faces than the paper's.")
 
 
 def rules_finding(rules: pd.DataFrame) -> str:
@@ -131,42 +239,53 @@ def rules_finding(rules: pd.DataFrame) -> str:
     return (f"Under the post's rule, gradient descent until ‖∇z‖₁ < {gd.tol:g} on our summed loss, "
             f"{int(gd.stopped)} of {int(gd.images)} images stopped within {int(gd.cap)} "
             f"iterations, and {int(gd.crossed_post_tol)} ever crossed the post's threshold "
-            f"converted to our units ({gd.post_tol:g}). Adam reached a hole PSNR of "
-            f"{dB(adam['hole PSNR (Poisson)'])} against gradient descent's "
-            f"{dB(gd['hole PSNR (Poisson)'])}, final losses {adam['final loss']:.1f} against "
-            f"{gd['final loss']:.1f}.")
+            f"converted to our units ({gd.post_tol:g}). The solver-behaviour chapter shows the "
+            f"two rules' losses and fills side by side on those {int(gd.images)} images; their "
+            f"hole PSNRs ({dB(adam['hole PSNR (Poisson)'])} for Adam, "
+            f"{dB(gd['hole PSNR (Poisson)'])} for gradient descent) are descriptive, on too few "
+            f"images for a verdict.")
 
 
 def schedule_finding(schedules: pd.DataFrame) -> str:
     joint, blocks = schedules.loc["joint"], schedules.loc["blocks"]
-    text = (f"In the last epoch of two equal short runs, the discriminator's mean probability that "
-            f"a generated image is real, D(G(z)), was {blocks.d_fake:.3f} under the post's blocks "
-            f"against {joint.d_fake:.3f} under joint steps; G's loss was {blocks.g_loss:.2f} "
-            f"against {joint.g_loss:.2f}.")
-    if blocks.d_fake < joint.d_fake:
-        return text + (" With more discriminator than generator batches, the discriminator wins "
-                       "and the generator learns less: the joint DCGAN default, which we train "
-                       "with, keeps the game balanced.")
-    return text + " The blocks did not tip the game towards the discriminator here."
+    return (f"In the last epoch of two equal short runs (one run each, so no test is possible: "
+            f"indicative only), the discriminator's mean probability that a generated image is "
+            f"real, D(G(z)), was {blocks.d_fake:.3f} under the post's blocks against "
+            f"{joint.d_fake:.3f} under joint steps; G's loss was {blocks.g_loss:.2f} against "
+            f"{joint.g_loss:.2f}."
+            + (" The blocks let the discriminator win, as expected with more D than G batches; "
+               "the joint DCGAN default, which we train with, keeps the game balanced."
+               if blocks.d_fake < joint.d_fake else
+               " The blocks did not tip the game towards the discriminator here."))
 
 
 def g_loss_finding(thirds: pd.DataFrame) -> str:
     middle, last = thirds.iloc[1], thirds.iloc[2]
     steps = thirds.post_steps.iloc[0]
     trend = "rises" if last.g_loss > middle.g_loss else "does not rise"
-    return (f"The evaluated model's G loss {trend} late in training: {last.g_loss:.2f} on average "
-            f"in the last third of its steps against {middle.g_loss:.2f} in the middle third. Its "
-            f"run is {steps:,.0f} of the post's batch-64 steps long"
+    return (f"The evaluated model's G loss {trend} late in training (one run, described, not "
+            f"tested): {last.g_loss:.2f} on average in the last third of its steps against "
+            f"{middle.g_loss:.2f} in the middle third. Its run is {steps:,.0f} of the post's "
+            f"batch-64 steps long"
             + (", short of the post's step 30,000, so it cannot show a rise there."
                if steps < 30_000 else "."))
 
 
-def selection_finding(scores: pd.DataFrame) -> str:
-    tied = scores.index[scores.tied_with_best].tolist()
+def selection_finding(scores: pd.DataFrame, images: pd.DataFrame) -> str:
+    """The checkpoints the numbers cannot tell from the best (paired, Holm), and the choice."""
+    table = against_best(images, "epoch")
+    tied = table.index[table.tied].tolist()
+    best = int(table.index[table.best][0])
+    others = table[~table.best]
     chosen = int(scores.index[scores.chosen][0])
-    text = (f"Scored by the hole PSNR of their completions, {len(tied)} of the {len(scores)} "
-            f"checkpoints (epochs {', '.join(str(e) for e in tied)}) are within one standard "
-            f"error of the best. The chapters use epoch {chosen}"
+    n = images.image.nunique()
+    text = (f"Scored by the hole PSNR of their pasted completions on the same {n} images, each "
+            f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}): "
+            + "; ".join(f"epoch {e} {row.difference:+.2f} dB [{row.low:+.2f}, {row.high:+.2f}]"
+                        for e, row in others.iterrows())
+            + f". {len(tied)} of the {len(table)} checkpoints (epochs "
+            f"{', '.join(str(e) for e in tied)}) are tied with the best: no difference is stated."
+            f" The chapters use epoch {chosen}"
             + (", chosen by eye" if scores.by_eye.iloc[0] else ", the latest of those")
             + ("; it is among them." if chosen in tied else
                "; it is not among them, and the selection chapter says why."))
@@ -176,61 +295,56 @@ def selection_finding(scores: pd.DataFrame) -> str:
     return text
 
 
-def method_ranking(comparison: pd.DataFrame, mask: str) -> str:
-    """Where the GAN stands among the methods on one mask kind."""
-    table = comparison.loc[mask].sort_values("psnr_hole", ascending=False)
-    best = table.iloc[0]
-    gan = table.loc["GAN (poisson)"]
-    rank = list(table.index).index("GAN (poisson)") + 1
-    return (f"{mask}: best {table.index[0]} ({dB(best.psnr_hole)}); the GAN + Poisson is "
-            f"{rank} of {len(table)} ({dB(gan.psnr_hole)}"
-            + ("" if table.index[0] == "GAN (poisson)" else
-               ", " + ("within" if not differs(gan.psnr_hole, gan.psnr_hole_sem, best.psnr_hole,
-                                               best.psnr_hole_sem) else "outside")
-               + " the standard errors of the best") + ")")
+def choices_that_matter(saved: dict) -> tuple[list[str], list[str]]:
+    """(choices that change the centre-mask hole PSNR, each with its interval; those that do not,
+    each with its bound), over the choices the post and the paper differ on."""
+    verdicts: dict[str, stats.Comparison] = {}
+    ablation, comparison = saved.get("ablation_images"), saved.get("comparison_images")
+    if ablation is not None:
+        tests = lam_tests(ablation)
+        if PAPER_LAM in tests:
+            verdicts["λ from 0 to the paper's 0.003"] = tests[PAPER_LAM]
+        verdicts["ℓ1 or ℓ2"] = setting_test(ablation, "norm", "l1", "l2")
+        verdicts["plain or Yeh's weights"] = setting_test(ablation, "weighting", "yeh", "plain")
+    if comparison is not None:
+        verdicts["pasting or Poisson blending"] = centre_test(comparison, YEH, YEH_PASTE)
+        if FIRST_START in set(comparison.method):
+            verdicts["one start or the best of several"] = centre_test(comparison, YEH,
+                                                                       FIRST_START)
+    matter = [f"{name} ({c.difference:+.2f} dB [{c.low:+.2f}, {c.high:+.2f}])"
+              for name, c in verdicts.items() if c.differs]
+    level = [f"{name} (±{c.bound:.2f} dB)" for name, c in verdicts.items() if not c.differs]
+    return matter, level
 
 
-def paper_finding(celeba: pd.DataFrame) -> str:
-    gan, telea = celeba.loc["GAN (poisson)"], celeba.loc["telea"]
-    reported = ", ".join(f"{value} dB for {name.split(' (')[0]}"
-                         for name, value in PAPER_CELEBA_CENTRE_PSNR.items())
-    return (f"On held-out CelebA faces (centre mask, hole PSNR), our GAN + Poisson reaches "
-            f"{dB(gan.psnr_hole)} and Telea {dB(telea.psnr_hole)}; the paper reports {reported}. "
-            f"Our faces model is smaller and saw fewer faces, so the gap to the paper's numbers "
-            f"measures our budget as much as the method.")
-
-
-def conclusion(tables: dict) -> str:
+def conclusion(saved: dict) -> str:
     """The two questions answered in a few sentences, from the same tables."""
     parts = []
-    comparison = tables["comparison"]
+    comparison = saved.get("comparison_images")
     if comparison is not None:
-        centre = comparison.loc["center"]
-        classical = centre.loc[[name for name in CLASSICAL if name in centre.index]]
-        best = classical.psnr_hole.idxmax()
-        gan = centre.loc["GAN (poisson)"]
-        parts.append(
-            f"On the centre mask Yeh's latent search ({dB(gan.psnr_hole)}) "
-            + ("does not beat" if gan.psnr_hole <= classical.psnr_hole.max() else "beats")
-            + f" the best classical fill, {best} ({dB(classical.psnr_hole.max())}), on hole PSNR.")
-    verdict, centre = tables["beyond_verdict"], tables["beyond_centre"]
-    if verdict is not None:
-        ensemble = [name for name in centre.index if "ensemble of" in name][-1]
+        tests = method_tests(comparison, "center")
+        best = max(tests, key=lambda name: -tests[name].difference)
+        c = tests[best]
+        parts.append(f"On the centre mask Yeh's latent search against the best classical fill, "
+                     f"{best}: " + stats.verdict("GAN + Poisson", best, c) + ".")
+    verdict, centre = saved.get("beyond_verdict"), saved.get("beyond_centre")
+    if verdict is not None and centre is not None:
         won = bool(verdict.loc["telea", "psnr_better"])
         realistic = verdict.loc[list(CLASSICAL)].more_realistic.astype(bool)
         parts.append(
-            f"Averaging the starts' fills ({ensemble.replace(' (poisson)', '')}) "
-            + ("beats Telea's PSNR beyond the interval" if won else
-               "does not beat Telea's PSNR beyond the interval")
+            "The ensemble of the beyond-Yeh chapter "
+            + ("beats Telea's PSNR beyond its paired interval" if won else
+               "does not beat Telea's PSNR beyond its paired interval")
             + f", and a fresh critic finds it more realistic than {int(realistic.sum())} of the "
               f"{len(realistic)} classical fills.")
-    matter, level = choices_that_matter(tables)
+    matter, level = choices_that_matter(saved)
     if matter or level:
-        parts.append("Of the choices the post and the paper differ on, "
-                     + (f"these change the hole PSNR beyond the standard errors: "
-                        f"{', '.join(matter)}" if matter else "none changes the hole PSNR "
-                        "beyond the standard errors")
-                     + (f"; these do not: {', '.join(level)}." if level else "."))
+        parts.append("Of the choices the post and the paper differ on (paired tests on the "
+                     "centre mask), "
+                     + (f"these change the hole PSNR: {', '.join(matter)}" if matter else
+                        "none changes the hole PSNR")
+                     + (f"; these do not, by more than the bound given: {', '.join(level)}."
+                        if level else "."))
     return " ".join(parts)
 
 
@@ -249,7 +363,7 @@ def targets_sentence(targets: pd.DataFrame) -> str:
 def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
                    targets: pd.DataFrame | None = None) -> str:
     """The ensemble against the classical fills: the two targets of the beyond-Yeh chapter."""
-    ensemble = [name for name in centre.index if "ensemble of" in name][-1]
+    ensemble = ensemble_names(set(centre.index))[-1]
     row = centre.loc[ensemble]
     telea = verdict.loc["telea"]
     classical = verdict.loc[list(CLASSICAL)]
@@ -258,7 +372,7 @@ def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
         f"The {ensemble.replace(' (poisson)', '')} (Poisson-blended) reaches a hole PSNR of "
         f"{dB(row.psnr_hole)}; against Telea, image by image, it is "
         f"{telea.psnr_difference:+.2f} dB (95% interval {telea.psnr_low:+.2f} to "
-        f"{telea.psnr_high:+.2f}): "
+        f"{telea.psnr_high:+.2f}; paired Student t): "
         + ("**better, outside the interval**." if telea.psnr_better else
            "**not better beyond the interval**."),
         f"A fresh critic tells its fills from real photographs with accuracy {row.critic:.3f} "
@@ -268,25 +382,8 @@ def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
         + (f" ({', '.join(realistic)})" if realistic else "") + ".",
         targets_sentence(targets) if targets is not None else "",
         "Yeh's single best start: hole PSNR "
-        f"{dB(centre.loc['GAN (poisson)', 'psnr_hole'])}, critic accuracy "
-        f"{centre.loc['GAN (poisson)', 'critic']:.3f}; Telea: "
+        f"{dB(centre.loc[YEH, 'psnr_hole'])}, critic accuracy "
+        f"{centre.loc[YEH, 'critic']:.3f}; Telea: "
         f"{dB(centre.loc['telea', 'psnr_hole'])}, {centre.loc['telea', 'critic']:.3f}.",
     ]
     return " ".join(lines)
-
-
-def multistart_finding(comparison: pd.DataFrame) -> str:
-    """Best of K starts (lowest loss) against the first start alone, centre mask."""
-    centre = comparison.loc["center"]
-    one = [name for name in centre.index if "1 start" in name]
-    if not one:
-        return "This profile's comparison ran one start per image, so it cannot compare."
-    best, first = centre.loc["GAN (poisson)"], centre.loc[one[0]]
-    text = ("Keeping the lowest-loss of several starts (the post's first next step): "
-            + compare("the best start", best, "the first start alone", first) + ".")
-    if not best.psnr_hole > first.psnr_hole + 2 * math.hypot(best.psnr_hole_sem,
-                                                             first.psnr_hole_sem):
-        text += (" A lower loss does not buy a truer hole: the loss sees only the known pixels, "
-                 "and starts that fit them about equally well disagree inside. This is the "
-                 "post's own argument, that the model cannot know the interior, in numbers.")
-    return text

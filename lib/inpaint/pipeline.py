@@ -30,7 +30,8 @@ from torchvision.utils import save_image
 from . import reference
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
-from .experiments import tables_dir
+from .chapters import CHAPTERS
+from .experiments import load_table, summary, tables_dir
 from .runs import (CHOICES_FILE, RUN_NAMES, RUNS_DIR, chosen_epoch, chosen_epoch_file,
                    chosen_models, ensure_trained, evaluated_gan, run_config, run_dir)
 from .checkpoints import describe_machine, pick_device, read_log
@@ -42,14 +43,7 @@ RESULTS_DIR = BOOK_DIR / "results"
 REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
 GENERATED_DIR = BOOK_DIR / "_generated"
 PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/results, _generated)
-NOTEBOOKS = ("01_training_curves", "02_checkpoint_selection", "03_lambda_norm_ablation",
-             "04_reconstruction_grids", "05_comparison", "06_solver_behaviour", "07_beyond_yeh",
-             "08_findings")
-READS_CHOSEN_EPOCH = NOTEBOOKS[2:]  # the notebooks after the selection chapter, which writes it
-# Notebooks too long for `make study`'s time budget, and the command that runs them instead. The
-# study leaves their last result in place and says whether it is up to date.
-LONG_NOTEBOOKS = {"07_beyond_yeh": "make beyond"}
-FINDINGS = "08_findings"  # reads the tables the other notebooks save (experiments.save_table)
+# The chapters, their tables and their commands: inpaint.chapters.CHAPTERS.
 TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
 TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
@@ -62,6 +56,21 @@ class NotebookFailed(RuntimeError):
 
 def stage(name: str) -> None:
     print(f"\n=== {name} ===", flush=True)
+
+
+def notebooks() -> tuple[str, ...]:
+    """Every chapter's notebook, in order."""
+    return tuple(row.name for row in CHAPTERS)
+
+
+def long_notebooks() -> dict[str, str]:
+    """The chapters too long for `make study`'s budget, with the command that runs each instead.
+    The study leaves their last result in place and says whether it is up to date."""
+    return {row.name: row.command for row in CHAPTERS if row.command}
+
+
+def registered(notebook: str):
+    return next(row for row in CHAPTERS if row.name == notebook)
 
 
 def notebook_inputs(notebook: str, profile: str) -> list[Path]:
@@ -77,10 +86,11 @@ def notebook_inputs(notebook: str, profile: str) -> list[Path]:
         paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
     if get_profile(profile).study.reference:
         paths += evaluated_gan(profile).files()
-    if notebook in READS_CHOSEN_EPOCH:
+    chapter = registered(notebook)
+    if chapter.reads_chosen_epoch:
         paths.append(chosen_epoch_file(profile))
-    if notebook == FINDINGS:
-        paths += sorted(tables_dir(profile).glob("*.csv"))
+    if chapter.reads_tables:
+        paths += sorted(tables_dir(get_profile(profile)).glob("*.csv"))
     return paths
 
 
@@ -133,8 +143,8 @@ def prepare_for_book(path: Path) -> None:
 
 
 def study_notebooks() -> tuple[str, ...]:
-    """The notebooks `make study` runs: all but LONG_NOTEBOOKS, in order."""
-    return tuple(name for name in NOTEBOOKS if name not in LONG_NOTEBOOKS)
+    """The notebooks `make study` runs: all but the long ones, in order."""
+    return tuple(row.name for row in CHAPTERS if not row.command)
 
 
 def read_stamps(out_dir: Path) -> dict:
@@ -144,16 +154,16 @@ def read_stamps(out_dir: Path) -> dict:
 
 
 def run_notebooks(profile: str, out_dir: Path | None = None, force: bool = False,
-                  notebooks=None) -> dict:
+                  names=None) -> dict:
     """Execute each of `notebooks` (by default `study_notebooks()`) whose fingerprint changed
     into `out_dir` (by default the profile's, see `book_dirs`); returns {notebook: seconds of its
     last execution}, recorded in fingerprints.json for the ones skipped."""
     out_dir = out_dir or book_dirs(profile)[0]
-    notebooks = study_notebooks() if notebooks is None else notebooks
+    names = study_notebooks() if names is None else names
     stamps_file = out_dir / "fingerprints.json"
     stamps = read_stamps(out_dir)
     times = {}
-    for notebook in notebooks:
+    for notebook in names:
         key = f"{profile}:{fingerprint(notebook, profile)}"
         if not force and stamps.get(notebook, {}).get("key") == key and \
                 (out_dir / f"{notebook}.ipynb").exists():
@@ -207,12 +217,12 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
     # The training-curves notebook trains the schedule runs when they are missing, and its time
     # then includes theirs; when it found them trained, they are added here. Either way they count
     # once.
-    inside = schedules if notebook_seconds.get(NOTEBOOKS[0], 0) >= schedules else 0.0
+    inside = schedules if notebook_seconds.get(notebooks()[0], 0) >= schedules else 0.0
     minutes = {"data": stage_seconds["data"] / 60,
                "training": (sum(train_s[name] for name in TRAINED) + schedules - inside) / 60,
                "notebooks": sum(notebook_seconds.get(name, 0) for name in study_notebooks()) / 60}
     stamps = read_stamps(book_dirs(profile)[0])
-    long_seconds = {name: stamps[name]["seconds"] for name in LONG_NOTEBOOKS if name in stamps}
+    long_seconds = {name: stamps[name]["seconds"] for name in long_notebooks() if name in stamps}
     gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
     scratch = run_config(profile)
     if gan.reference:
@@ -236,7 +246,7 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         + ", ".join(f"{stage} {value:.1f} min" for stage, value in minutes.items())
         + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
         f"HTML)."
-        + "".join(f" The chapter {name} is not part of `make study`: `{LONG_NOTEBOOKS[name]}` ran "
+        + "".join(f" The chapter {name} is not part of `make study`: `{long_notebooks()[name]}` ran "
                   f"it, on the same machine, in {value / 60:.1f} min." for name, value in
                   long_seconds.items())
         + " See {doc}`reproducibility` for the commands and each step's time.\n")
@@ -253,8 +263,9 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
 def notebook_rows(notebook_seconds: dict, long_seconds: dict) -> dict:
     """{row: seconds} of the time table: the study's notebooks (`make study`'s times), then each
     long chapter once, named with the command that runs it (`long_seconds`, from its stamp)."""
-    rows = {name: value for name, value in notebook_seconds.items() if name not in LONG_NOTEBOOKS}
-    rows.update({f"{name} (`{LONG_NOTEBOOKS[name]}`)": value
+    rows = {name: value for name, value in notebook_seconds.items()
+            if name not in long_notebooks()}
+    rows.update({f"{name} (`{long_notebooks()[name]}`)": value
                  for name, value in long_seconds.items()})
     return rows
 
@@ -288,11 +299,12 @@ def write_readme_results(profile: str) -> None:
     from .plots import image_grid
 
     generator, discriminator = chosen_models(profile)
-    truth = validation_images(profile, n=1)
+    settings = get_profile(profile)
+    truth = validation_images(settings, n=1)
     rows = []
     for kind in MASK_KINDS:
         mask = make_mask(kind, 1)
-        result = inpaint(generator, discriminator, truth, mask, solver_config(profile),
+        result = inpaint(generator, discriminator, truth, mask, solver_config(settings),
                          progress=False)
         rows.append(torch.cat([truth * mask, result.outputs["poisson"],
                                BASELINES["telea"](truth, mask), truth]))
@@ -300,13 +312,23 @@ def write_readme_results(profile: str) -> None:
                         ["corrupted", "GAN + Poisson", "Telea", "original"], scale=1.3)
     figure.savefig(GENERATED_DIR / "readme_masks.png", dpi=90)
 
-    table = pd.read_csv(RUNS_DIR / profile / "comparison.csv").query("mask == 'center'")
+    from .findings import method_tests
+    metrics = load_table(get_profile(profile), "comparison_images")
+    centre = metrics[metrics["mask"] == "center"]
+    table = summary(centre, ["method"]).reset_index()
     table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]].round(2)
+    tests = method_tests(metrics, "center")
+    table["GAN + Poisson minus it (paired, 95% CI)"] = table.method.map(
+        {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
+    ).fillna("")
+    n = centre.image.nunique()
     gan = evaluated_gan(profile)
     block = "\n".join([
         README_START,
-        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(profile)} (`{profile}` profile; "
-        "written by `make study`):",
+        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(profile)}, {n} Tiny ImageNet "
+        f"validation photographs (`{profile}` profile; written by `make study`; the last column "
+        f"is the paired difference image by image, with its 95% interval, Holm-corrected "
+        f"verdicts in the findings chapter):",
         "",
         table.rename(columns={"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "± s.e.",
                               "ssim_hole": "hole SSIM"}).to_markdown(index=False),
@@ -384,7 +406,7 @@ def build_book(profile: str = PUBLISHED) -> Path:
         results, generated = book_dirs(profile)
         shutil.copytree(results, source / "book" / RESULTS_DIR.name)
         shutil.copytree(generated, source / "book" / GENERATED_DIR.name)
-        for notebook, command in LONG_NOTEBOOKS.items():
+        for notebook, command in long_notebooks().items():
             if not (results / f"{notebook}.ipynb").exists():
                 (source / "book" / RESULTS_DIR.name / f"{notebook}.md").write_text(
                     f"# {notebook}\n\nThis chapter has not been run for the `{profile}` "
@@ -405,7 +427,7 @@ def long_notebook_status(profile: str) -> dict[str, str]:
     results = book_dirs(profile)[0]
     stamps = read_stamps(results)
     status = {}
-    for notebook in LONG_NOTEBOOKS:
+    for notebook in long_notebooks():
         if not (results / f"{notebook}.ipynb").exists():
             status[notebook] = "missing"
         elif stamps.get(notebook, {}).get("key") == f"{profile}:{fingerprint(notebook, profile)}":
@@ -418,7 +440,7 @@ def long_notebook_status(profile: str) -> dict[str, str]:
 def report_long_notebooks(profile: str) -> None:
     for notebook, status in long_notebook_status(profile).items():
         if status != "up to date":
-            command = LONG_NOTEBOOKS[notebook] + ("" if profile == PUBLISHED
+            command = long_notebooks()[notebook] + ("" if profile == PUBLISHED
                                                   else f" PROFILE={profile}")
             print(f"{notebook}: {status}; `make study` does not run it (too long for its "
                   f"budget): run `{command}`. The book shows "
@@ -426,7 +448,7 @@ def report_long_notebooks(profile: str) -> None:
 
 
 def run_study(profile: str = "cpu", force_notebooks: bool = False, long: bool = False) -> Path:
-    """Data, training, the notebooks (with `long`, also LONG_NOTEBOOKS: `make beyond`), the
+    """Data, training, the notebooks (with `long`, also the long ones: `make beyond`), the
     generated pages and the book; returns the book's index.html."""
     started = time.perf_counter()
     name = get_profile(profile).study.reference
@@ -440,12 +462,12 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False, long: bool = 
     for name in TRAINED:
         ensure_trained(profile, name)
     stage("notebooks")
-    seconds = run_notebooks(profile, force=force_notebooks,
-                            notebooks=NOTEBOOKS if long else None)
+    seconds = run_notebooks(profile, force=force_notebooks, names=notebooks() if long else None)
     report_long_notebooks(profile)
     write_generated_pages(profile, stage_seconds, seconds)
-    stage("bench")
-    write_bench_page(profile)
+    if profile != "ci":  # `make bench` times the ci profile's networks on request
+        stage("bench")
+        write_bench_page(profile)
     if profile == PUBLISHED:
         write_readme_results(profile)
     html = build_book(profile)
@@ -486,7 +508,7 @@ def refresh_references() -> None:
     digits, e.g. if it was trained with another number of threads).
     """
     shutil.rmtree(RUNS_DIR / "ci", ignore_errors=True)
-    for notebook in NOTEBOOKS:
+    for notebook in notebooks():
         print(f"{notebook}: reference run (ci)")
         execute(notebook, "ci", REFERENCE_DIR)
         as_reference(REFERENCE_DIR / f"{notebook}.ipynb")

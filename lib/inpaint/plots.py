@@ -172,3 +172,38 @@ def realism_against_psnr(table: pd.DataFrame, title: str = ""):
     axis.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
+
+
+def lambda_panels(psnr: pd.DataFrame, realism: pd.DataFrame, lam_label, title: str | None = None):
+    """Hole PSNR and realism against lambda, side by side, each with its 95% interval.
+
+    psnr: one row per lambda other than 0 (index), columns difference, low, high: the paired
+    hole-PSNR difference to lambda 0 (dB). realism: one row per lambda (index), columns critic,
+    critic_low, critic_high, auc, auc_low, auc_high. lam_label: lambda -> its label. Lambdas
+    are drawn evenly spaced, in order, and labelled."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    positions = {lam: i for i, lam in enumerate(sorted(realism.index))}
+    x = [positions[lam] for lam in psnr.index]
+    left.errorbar(x, psnr.difference, yerr=[psnr.difference - psnr.low, psnr.high - psnr.difference],
+                  fmt="o", capsize=4, color="tab:blue")
+    left.axhline(0, color="grey", linewidth=1)
+    left.set_ylabel("hole PSNR minus λ = 0's (dB)")
+    left.set_title("distortion: paired difference to λ = 0")
+    xr = [positions[lam] for lam in realism.index]
+    for column, colour, label in (("critic", "tab:red", "critic accuracy"),
+                                  ("auc", "tab:green", "critic AUC")):
+        right.errorbar(xr, realism[column], capsize=4, fmt="o-", color=colour, label=label,
+                       yerr=[realism[column] - realism[column + "_low"],
+                             realism[column + "_high"] - realism[column]])
+    right.axhline(0.5, color="grey", linewidth=1, linestyle=":")
+    right.set_ylabel("critic score (0.5: cannot tell)")
+    right.set_title("realism: fresh critics (lower is more real)")
+    right.legend()
+    for axis in (left, right):
+        axis.set_xticks(range(len(positions)), [lam_label(lam) for lam in positions])
+        axis.set_xlabel("λ (weight of the realism term)")
+        axis.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,54 @@
+"""The book's result chapters, one row each: the notebook, the tables it saves for the findings
+(`experiments.save_table`), what it reads, and whether a long command runs it instead of
+`make study`. The pipeline, the findings and the tests read this registry; adding a chapter is a
+notebook, a row here, its line in _toc.yml and its nbval reference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chapter:
+    name: str                            # notebooks/<name>.ipynb
+    writes: tuple[str, ...] = ()         # tables it saves: runs/<profile>/tables/<table>.csv
+    reads_chosen_epoch: bool = True      # reads the epoch the selection chapter writes
+    reads_tables: bool = False           # reads every other chapter's tables (the findings)
+    command: str | None = None           # the long command that runs it; None: `make study`
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter("01_training_curves", ("training_thirds", "schedules"), reads_chosen_epoch=False),
+    Chapter("02_checkpoint_selection", ("checkpoint_scores", "checkpoint_images"),
+            reads_chosen_epoch=False),
+    Chapter("03_lambda_norm_ablation", ("ablation_images", "lambda_realism", "lambda_caught")),
+    Chapter("04_reconstruction_grids"),
+    Chapter("05_comparison", ("comparison_images", "celeba_images")),
+    Chapter("06_solver_behaviour", ("rules",)),
+    Chapter("07_beyond_yeh", ("beyond_centre", "beyond_verdict", "beyond_other_masks",
+                              "beyond_celeba", "beyond_targets"), command="make beyond"),
+    Chapter("08_findings", reads_tables=True),
+)
+
+# Each table's index columns when it is read back (the others are 1).
+INDEX_COLUMNS = {"beyond_other_masks": 2, "beyond_celeba": 2}
+
+
+def chapter(name: str) -> Chapter:
+    for row in CHAPTERS:
+        if row.name == name:
+            return row
+    raise ValueError(f"no chapter {name!r}; the chapters are {[c.name for c in CHAPTERS]}")
+
+
+def table_writer(table: str) -> str:
+    """The chapter that saves `table`."""
+    for row in CHAPTERS:
+        if table in row.writes:
+            return row.name
+    raise ValueError(f"no chapter writes a table {table!r}")
+
+
+def tables() -> dict[str, int]:
+    """Every table a chapter saves, with its index column count."""
+    return {name: INDEX_COLUMNS.get(name, 1) for row in CHAPTERS for name in row.writes}
