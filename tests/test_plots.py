@@ -15,8 +15,8 @@ from matplotlib.text import Text  # noqa: E402
 from inpaint import plots  # noqa: E402
 
 METHODS = ["GAN (paste)", "GAN (poisson)", "GAN ensemble of 8 starts (poisson)", "mean", "telea",
-           "navier-stokes", "biharmonic", "Yeh et al. (reported)", "Context Encoders", "GAN, 1 start",
-           "GAN ensemble of 2", "GAN ensemble of 4"]
+           "navier-stokes", "biharmonic", "Yeh et al. (reported)", "Context Encoders",
+           "GAN, 1 start", "GAN ensemble of 2", "GAN ensemble of 4"]
 
 
 def smallest_text_px(fig) -> float:
