@@ -3,7 +3,8 @@
 The book shows a figure at most PAGE_PX pixels wide, scaled down from its PNG when wider.
 `readable` raises every text of a figure to at least MIN_PX pixels at that width, whatever the
 figure's size; each function here calls it last, and a notebook can call it on a figure it draws
-itself. Methods get distinct colours and markers (`distinct_styles`).
+itself. Methods get distinct colours and markers (`distinct_styles`). Importing the module sets
+figure.dpi to DPI (the inline backend's own default), which that arithmetic assumes.
 """
 from __future__ import annotations
 
