@@ -68,8 +68,9 @@ def test_the_multistart_verdict_follows_the_numbers(best, first, says_no_gain):
 
 def test_the_ranking_is_paired_and_corrected():
     text = findings.method_ranking(comparison(0.0, 0.0, telea=0.4), "center")
-    verdicts = text.split("The GAN is ")[1]
-    assert "above mean, biharmonic" in verdicts and "below telea, navier-stokes" in verdicts
+    verdicts = text.split("The GAN ")[1]
+    assert "is above the mean colour, biharmonic" in verdicts
+    assert "is below telea, navier-stokes" in verdicts
     assert "Holm over 4" in text
     level = findings.method_ranking(comparison(0.0, 0.0, telea=None), "center")
     assert "no difference larger than ±" in level and "telea" in level.split("no difference")[1]

@@ -21,6 +21,11 @@ from .experiments import (CLASSICAL, FIRST_START, YEH, YEH_PASTE, against_best, 
 from .metrics import PAPER_CELEBA_CENTRE_PSNR
 
 PAPER_LAM = 0.003
+NAMES = {"mean": "the mean colour"}  # how a classical fill is named in a sentence
+
+
+def named(method: str) -> str:
+    return NAMES.get(method, method)
 
 
 def load_tables(settings: Profile) -> dict[str, pd.DataFrame | None]:
@@ -70,11 +75,11 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
             break
         flat.append(lam)
     n = next(iter(tests.values())).n
-    text = [f"Hole PSNR (Poisson-blended, ℓ1, Yeh's weights; each λ against λ = 0 on the same "
-            f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ):"]
-    for lam, c in tests.items():
-        text.append(f"λ = {lam_label(lam)}: " + stats.interval_text(c)
-                    + (" — **differs**" if c.differs else ""))
+    header = (f"Hole PSNR (Poisson-blended, ℓ1, Yeh's weights), each λ against λ = 0 on the same "
+              f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ:")
+    text = [f"λ = {lam_label(lam)}: " + stats.interval_text(c) + (" — **differs**" if c.differs
+                                                                    else "")
+            for lam, c in tests.items()]
     if flat:
         bound = max(tests[lam].bound for lam in flat)
         summary = (f"From λ = 0 to λ = {lam_label(flat[-1])}, λ changes the hole PSNR by no more "
@@ -98,13 +103,14 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
         held = int(realism.held_out.iloc[0])
         seeds = int(realism.seeds.iloc[0])
         r_n = next(iter(r_tests.values())).n
-        text.append(f"Realism (a fresh critic per λ, {seeds} seeds, each testing on {held} held-out "
-                    f"images; lower is more realistic): " + "; ".join(lines) + ".")
-        text.append(f"Per image, the share of held-out real photographs the critic found more "
-                    f"real than the fill, each λ against λ = 0 (paired over the {r_n} images some "
-                    f"seed held out, Holm-corrected): "
-                    + "; ".join(f"λ = {lam_label(lam)}: {stats.interval_text(c, unit='')}"
-                                for lam, c in r_tests.items()) + ".")
+        realism_text = [
+            f"Realism, a fresh critic per λ ({seeds} seeds, each testing on {held} held-out "
+            f"images; lower is more realistic): " + "; ".join(lines) + ".",
+            f"Per image, the share of held-out real photographs the critic found more real than "
+            f"the fill, each λ against λ = 0 (paired over the {r_n} images some seed held out, "
+            f"Holm-corrected): " + "; ".join(f"λ = {lam_label(lam)}: "
+                                             f"{stats.interval_text(c, unit='')}"
+                                             for lam, c in r_tests.items()) + "."]
         more_real = [lam for lam, c in r_tests.items() if c.differs and c.difference < 0]
         less_real = [lam for lam, c in r_tests.items() if c.differs and c.difference > 0]
         r_bound = max(c.bound for c in r_tests.values())
@@ -127,7 +133,10 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
                                    else "."))
     elif paper is not None:
         verdict += " λ changes the fill within the range the paper uses: the post was right."
-    return verdict + "\n\n" + "\n".join(f"- {line}" for line in text)
+    body = header + "\n\n" + "\n".join(f"- {line}" for line in text)
+    if realism is not None and caught is not None:
+        body += "\n\n" + "\n\n".join(realism_text)
+    return verdict + "\n\n" + body
 
 
 def setting_test(ablation: pd.DataFrame, level: str, a: str, b: str,
@@ -202,18 +211,19 @@ def method_ranking(comparison: pd.DataFrame, mask: str) -> str:
     below = [name for name, c in tests.items() if c.sign < 0]
     level = [name for name, c in tests.items() if c.sign == 0]
     n = next(iter(tests.values())).n
+    listed = lambda names: ", ".join(named(name) for name in names)
     parts = [f"**{mask}** ({n} images; GAN + Poisson minus each, paired, Holm over "
-             f"{len(tests)}): " + "; ".join(f"{name} {stats.interval_text(c)}"
+             f"{len(tests)}): " + "; ".join(f"{named(name)} {stats.interval_text(c)}"
                                             for name, c in tests.items())]
     words = []
     if above:
-        words.append(f"above {', '.join(above)}")
+        words.append(f"is above {listed(above)}")
     if below:
-        words.append(f"below {', '.join(below)}")
+        words.append(f"is below {listed(below)}")
     if level:
         bound = max(tests[name].bound for name in level)
-        words.append(f"no difference larger than ±{bound:.2f} dB from {', '.join(level)}")
-    return parts[0] + ". The GAN is " + "; ".join(words) + "."
+        words.append(f"shows no difference larger than ±{bound:.2f} dB from {listed(level)}")
+    return parts[0] + ". The GAN " + "; ".join(words) + "."
 
 
 def paper_finding(celeba: pd.DataFrame) -> str:
@@ -283,8 +293,9 @@ def selection_finding(scores: pd.DataFrame, images: pd.DataFrame) -> str:
             f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}): "
             + "; ".join(f"epoch {e} {row.difference:+.2f} dB [{row.low:+.2f}, {row.high:+.2f}]"
                         for e, row in others.iterrows())
-            + f". {len(tied)} of the {len(table)} checkpoints (epochs "
-            f"{', '.join(str(e) for e in tied)}) are tied with the best: no difference is stated."
+            + f". {len(tied)} of the {len(table)} checkpoints (epoch{'s' if len(tied) > 1 else ''} "
+            f"{', '.join(str(e) for e in tied)}) {'are' if len(tied) > 1 else 'is'} tied with the "
+            f"best: no difference from it is stated."
             f" The chapters use epoch {chosen}"
             + (", chosen by eye" if scores.by_eye.iloc[0] else ", the latest of those")
             + ("; it is among them." if chosen in tied else
@@ -326,7 +337,7 @@ def conclusion(saved: dict) -> str:
         best = max(tests, key=lambda name: -tests[name].difference)
         c = tests[best]
         parts.append(f"On the centre mask Yeh's latent search against the best classical fill, "
-                     f"{best}: " + stats.verdict("GAN + Poisson", best, c) + ".")
+                     f"{named(best)}: " + stats.verdict("GAN + Poisson", named(best), c) + ".")
     verdict, centre = saved.get("beyond_verdict"), saved.get("beyond_centre")
     if verdict is not None and centre is not None:
         won = bool(verdict.loc["telea", "psnr_better"])
@@ -387,3 +398,69 @@ def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
         f"{dB(centre.loc['telea', 'psnr_hole'])}, {centre.loc['telea', 'critic']:.3f}.",
     ]
     return " ".join(lines)
+
+
+def abstract(saved: dict) -> str:
+    """The front page's answer in a few sentences, each naming the experiment (chapter) its
+    numbers come from; computed from the same tables as the findings chapter."""
+    comparison, ablation = saved.get("comparison_images"), saved.get("ablation_images")
+    if comparison is None or ablation is None:
+        return ("The results chapters have not all run for this profile, so there is no "
+                "summary yet: run `make study`.")
+    centre = comparison[comparison["mask"] == "center"]
+    n = centre.image.nunique()
+    tests = method_tests(comparison, "center")
+    best = max(tests, key=lambda name: -tests[name].difference)
+    lam = lam_tests(ablation)
+    flat = [value for value in sorted(lam) if not lam[value].differs]
+    first_change = next((value for value in sorted(lam) if lam[value].differs), None)
+    blend = centre_test(comparison, YEH, YEH_PASTE)
+    link = "[{}](results/{}.ipynb)".format
+    sentences = [
+        "We rebuilt the 2017 course study of Yeh et al.'s latent-search inpainting from one "
+        "command, on 64×64 Tiny ImageNet photographs with the central 32×32 square missing, and "
+        "compared every choice the post and the paper made, image by image on the same images "
+        "and starting codes, with 95% intervals and Holm-corrected tests.",
+        f"On {n} held-out photographs ({link('comparison chapter', '05_comparison')}), "
+        f"{stats.verdict('Yeh’s search with Poisson blending', named(best), tests[best])}; "
+        f"{named(best)} is the best classical fill here and needs no training.",
+        f"Of the post's next steps, Poisson blending against pasting: "
+        f"{stats.verdict('Poisson blending', 'pasting', blend)}.",
+    ]
+    if flat:
+        sentences.append(
+            f"The realism weight λ, which the post found to matter most, moves the hole PSNR by "
+            f"no more than ±{max(lam[value].bound for value in flat):.2f} dB from λ = 0 to "
+            f"λ = {lam_label(flat[-1])} ({link('λ chapter', '03_lambda_norm_ablation')}, "
+            f"{next(iter(lam.values())).n} images)"
+            + (f", and {'lowers' if lam[first_change].difference < 0 else 'raises'} it from "
+               f"λ = {lam_label(first_change)} ({lam[first_change].difference:+.2f} dB)"
+               if first_change is not None else "") + ".")
+    caught = saved.get("lambda_caught")
+    if caught is not None:
+        realism = realism_tests(caught)
+        moved = [value for value in sorted(realism) if realism[value].differs]
+        sentences.append(
+            "On realism, judged by fresh critics rather than the GAN's discriminator, "
+            + (f"λ = {', '.join(lam_label(v) for v in moved)} changes how often the fills are "
+               f"caught ({', '.join(f'{realism[v].difference:+.2f}' for v in moved)} in the "
+               f"critic's per-image score against λ = 0)" if moved else
+               f"no λ differs from λ = 0 by more than "
+               f"±{max(c.bound for c in realism.values()):.2f} in the critic's per-image score")
+            + f" ({next(iter(realism.values())).n} images).")
+    if FIRST_START in set(centre.method):
+        c = centre_test(comparison, YEH, FIRST_START)
+        sentences.append("Keeping the lowest-loss of several starts, the post's other next step: "
+                         + stats.verdict("the best start", "the first start", c) + ".")
+    celeba = saved.get("celeba_images")
+    if celeba is not None:
+        faces = per_image(celeba[celeba["mask"] == "center"], "method")[YEH]
+        low, high = stats.mean_interval(faces)
+        sentences.append(
+            f"On {len(faces)} held-out CelebA faces our small faces model reaches "
+            f"{faces.mean():.2f} dB [{low:.2f}, {high:.2f}] against the "
+            f"{next(iter(PAPER_CELEBA_CENTRE_PSNR.values()))} dB Yeh et al. report "
+            f"({link('comparison chapter', '05_comparison')}).")
+    sentences.append(f"The {link('findings', '08_findings')} answer both questions point by "
+                     "point, each with its test, n and interval.")
+    return " ".join(sentences)

@@ -30,6 +30,7 @@ from torchvision.utils import save_image
 from . import reference
 from .config import get_profile
 from .data import DATASETS, PROJECT_ROOT, file_checksum, load_images, locate
+from .experiments import validation_images
 from .chapters import CHAPTERS
 from .experiments import load_table, summary, tables_dir
 from .runs import (CHOICES_FILE, RUN_NAMES, RUNS_DIR, chosen_epoch, chosen_epoch_file,
@@ -294,7 +295,7 @@ def write_readme_results(profile: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     from .baselines import BASELINES
-    from .experiments import inpaint, solver_config, validation_images
+    from .experiments import inpaint, solver_config
     from .masks import MASK_KINDS, make_mask
     from .plots import image_grid
 
@@ -336,6 +337,44 @@ def write_readme_results(profile: str) -> None:
     text = README.read_text()
     start, end = text.index(README_START), text.index(README_END) + len(README_END)
     README.write_text(text[:start] + block + text[end:])
+
+
+def write_front_page(profile: str) -> None:
+    """The front page's abstract (abstract.md, from the saved tables, `findings.abstract`) and its
+    result figure (front_completions.png): four held-out photographs of the comparison chapter,
+    the two where Yeh's search beats Telea most and the two where it loses most, completed by
+    each method. Each image's starting codes are its own, so the fills are the chapter's."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from .baselines import BASELINES
+    from .experiments import YEH, gan_fills, method_name, per_image, solver_config
+    from .findings import abstract, load_tables
+    from .masks import make_mask
+    from .plots import image_grid
+
+    settings = get_profile(profile)
+    generated = book_dirs(profile)[1]
+    saved = load_tables(settings)
+    (generated / "abstract.md").write_text(abstract(saved) + "\n")
+    if saved["comparison_images"] is None:
+        return
+    centre = saved["comparison_images"].query("mask == 'center'")
+    gain = (per_image(centre, "method")[YEH] - per_image(centre, "method")["telea"]).sort_values()
+    chosen = [*gain.index[::-1][:2], *gain.index[:2]]
+    truth = validation_images(settings, n=int(centre.image.max()) + 1)[chosen]
+    mask = make_mask("center", len(truth))
+    config = solver_config(settings)
+    fills, _, _ = gan_fills(*chosen_models(profile), truth, mask, config, "GAN",
+                            ensembles=(config.restarts,), progress=False)
+    fills.update({name: method(truth, mask) for name, method in BASELINES.items()})
+    ensemble = method_name(fill="ensemble", starts=config.restarts)
+    columns = ["corrupted", method_name(blend="paste"), YEH, ensemble, "telea", "navier-stokes",
+               "biharmonic", "true"]
+    examples = {"corrupted": truth * mask, "true": truth, **fills}
+    rows = [torch.stack([examples[name][i] for name in columns]) for i in range(len(truth))]
+    labels = [f"photo {image + 1}: GAN {gain[image]:+.1f} dB vs Telea" for image in chosen]
+    figure = image_grid(rows, labels, columns)
+    figure.savefig(generated / "front_completions.png", dpi=150, bbox_inches="tight")
 
 
 def data_summary(profile: str) -> str:
@@ -468,6 +507,7 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False, long: bool = 
     if profile != "ci":  # `make bench` times the ci profile's networks on request
         stage("bench")
         write_bench_page(profile)
+    write_front_page(profile)
     if profile == PUBLISHED:
         write_readme_results(profile)
     html = build_book(profile)
