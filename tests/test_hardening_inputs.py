@@ -100,7 +100,7 @@ def test_7_a_named_pipe_called_x_png_is_skipped_not_read(checkpoint, images, tmp
         raise AssertionError("the run hangs on the named pipe")
 
     signal.signal(signal.SIGALRM, hung)
-    signal.alarm(120)
+    signal.alarm(60)
     try:
         assert complete(checkpoint, images, tmp_path / "out") == 0
     finally:

@@ -500,7 +500,7 @@ def claimed(out: Path, overwrite: bool):
         if current:
             break
         handle.close()
-    previous = marker_text(handle) if handle.tell() else ""
+    previous = marker_text(handle) if handle.tell() else ""  # "a+" opens at the end: its size
     if previous and not overwrite:
         handle.close()
         raise FileExistsError(f"a previous `complete` into {out} was interrupted and left partial "
