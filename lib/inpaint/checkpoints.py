@@ -3,12 +3,15 @@ training loop itself when it resumes.
 
 A checkpoint (runs/.../checkpoints/epoch_055.pt) is a dict of plain types only: G's and D's state
 dicts, both optimisers' state dicts, the CPU generators' states (uint8 tensors), epoch, step,
-elapsed_s and the run's TrainConfig as a dict. So it is read with `torch.load(weights_only=True)`,
+elapsed_s, the run's TrainConfig as a dict, and "digest": the sha256 of G's and D's weights
+(`weights_digest`), checked on loading (checkpoints written before it was stored load unchecked).
+So it is read with `torch.load(weights_only=True)`,
 which runs no code from the file. `inpaint.train` writes checkpoints and the log; this module
 imports nothing of training, so loading a model never loads the training loop.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from pathlib import Path
@@ -46,10 +49,23 @@ def describe_machine() -> str:
     return f"{name}, {cores} CPU cores, {torch.get_num_threads()} torch threads"
 
 
+def weights_digest(state: dict) -> str:
+    """sha256 (hex) of G's and D's state dicts in `state`: every tensor's name, dtype, shape and
+    bytes, so that a weight changed on disk (a flipped bit, a value such as -4.8e36) is caught."""
+    digest = hashlib.sha256()
+    for net in ("generator", "discriminator"):
+        for name, tensor in sorted(state[net].items()):
+            tensor = tensor.detach().cpu().contiguous()
+            digest.update(f"{net}.{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
-    """Write atomically: a crash mid-write never leaves a truncated checkpoint."""
+    """Write atomically, with the weights' `weights_digest`: a crash mid-write never leaves a
+    truncated checkpoint, and damage later is caught on loading."""
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        torch.save({**state, "digest": weights_digest(state)}, tmp)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
@@ -66,6 +82,15 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     missing = {"generator", "discriminator", "config"} - set(state)
     if missing:
         raise CheckpointError(f"{path} lacks {sorted(missing)}; it is not a checkpoint of this project")
+    if "digest" in state:
+        try:
+            intact = weights_digest(state) == state["digest"]
+        except (AttributeError, TypeError, RuntimeError):  # not tensors where weights should be
+            intact = False
+        if not intact:
+            raise CheckpointError(f"checkpoint {path} is damaged: its weights differ from the "
+                                  f"checksum stored when it was saved; use an earlier checkpoint "
+                                  f"or retrain")
     return state
 
 

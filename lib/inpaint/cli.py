@@ -108,9 +108,25 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a failed write (a full disk): one line naming the file and the fix
+        from .data import WriteError, write_error
+        print(f"error: {error}" if isinstance(error, WriteError) else
+              f"error: {write_error(error.filename or getattr(args, 'out', '?'), error)}",
+              file=sys.stderr)
+        return 1
     except RuntimeError as error:  # a failed notebook or book build: already explained
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"interrupted; {INTERRUPTED.get(args.command, 'rerun the command')}", file=sys.stderr)
+        return 130
+
+
+# What an interrupted command leaves, and how to go on (Ctrl-C exits 130 with this one line).
+INTERRUPTED = {
+    "train": "rerun with --resume (and the same --out) to continue from the last checkpoint",
+    "complete": "--out may hold partial outputs: rerun with --overwrite",
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,5 +162,5 @@ def run(args: argparse.Namespace) -> int:
         refresh_references()
     elif args.command == "complete":
         from .complete import run_complete
-        run_complete(args)
+        return run_complete(args)
     return 0

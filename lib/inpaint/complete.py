@@ -8,6 +8,17 @@ to the square's size and put into the full-resolution photo, Poisson-blended the
 the output has the photo's size and the photo's known pixels, unchanged. A 64x64 photo is
 completed whole, as in the study.
 
+Orientation. Photos and mask PNGs are read upright, as a viewer shows them: their EXIF
+orientation tag (a phone's "rotate 90") is applied, so draw the mask on the photo as you see it.
+Outputs are written upright, with no orientation tag, and keep an RGB input's ICC colour profile.
+
+Inputs. --input is one image file (any format PIL reads), or a folder: its files ending in
+.jpg .jpeg .png .bmp .webp .tif .tiff .gif are read; subfolders are not searched. Of an animated
+GIF/WebP or a multi-page TIFF the first frame is used, with a warning. Unreadable files,
+non-regular files (a named pipe, a folder named x.png) and photos that cannot be completed (a
+1x1 image, a panorama whose hole is longer than its height) are each skipped with a one-line
+message (see --strict).
+
 Masks. --mask is a PNG of the photo's size (white = known, black = the hole; grey thresholded at
 50%), or a named kind made at 64x64 and scaled to each photo's size (center: the middle quarter).
 
@@ -22,31 +33,39 @@ name when two inputs share a stem (cat.jpg and cat.png give cat.jpg_... and cat.
 
 Every file is written atomically, metrics.csv last. While a run is in progress, --out holds a
 file INCOMPLETE; a run that is killed leaves it there, and the next run into the same folder is
-refused until --overwrite is passed. Images are decoded faithfully: 16-bit values are scaled to 8
-bits, transparent pixels are composited on white (with a warning).
+refused until --overwrite is passed. --out is claimed (INCOMPLETE is locked) before any work: a
+second run into the same folder is refused at once, told the pid of the one running. Images are
+decoded faithfully: 16-bit values are scaled to 8 bits, transparent pixels are composited on
+white (with a warning). The image names in metrics.csv are UTF-8: bytes of a file name that are
+not valid UTF-8 are written as \\xNN escapes (caf\\xe9 for b'caf\\xe9'). Only the square around a
+hole is processed in float and scored (the whole-image metrics follow from it exactly, the rest
+of the image being unchanged), so memory grows with the hole rather than the photo.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import sys
+import time
 import warnings
 from dataclasses import Field, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
-from torchvision.utils import save_image
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import reference
 from .blend import blend_image
 from .checkpoints import load_models, pick_device
 from .cli import add_config_flags, given
 from .data import IMAGE_SIZE, IMAGE_SUFFIXES, atomic_path, has_alpha, prepare_output, preprocess
-from .data import to_rgb, to_tensor, to_uint8
+from .data import to_rgb, to_tensor
 from .masks import make_mask
 from .metrics import COLUMNS, l1, psnr, ssim_map
 from .solver import SolverConfig, complete
@@ -54,10 +73,22 @@ from .solver import SolverConfig, complete
 BLENDS = ("paste", "poisson")
 INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it
 CONTEXT = 2  # the square completed around a hole is CONTEXT times the hole's longer side
+# a folder is searched for these (PIL reads them all; a single --input file may have any suffix)
+PHOTO_SUFFIXES = IMAGE_SUFFIXES + (".tif", ".tiff", ".gif")
+FAILED_EXIT = 3  # some image failed (the solver diverged), or --strict and some input was skipped
 # --model's solver defaults: one 224x224 photo in under a minute on 2 CPU cores (width-64 model)
 MODEL_DEFAULTS = {"iters": 200}
 
 EXAMPLES = """\
+exit codes:
+  0    every image completed (skipped inputs are reported but do not count, unless --strict)
+  2    nothing done: a bad flag, input, mask or --out (one line says which and how to fix it)
+  1    a write failed, e.g. the disk is full (one line names the file); nothing partial is left
+       under a final name
+  3    some image failed (the solver diverged: lower --lr or --lam), or --strict and some input
+       was skipped; the others are completed
+  130  interrupted (Ctrl-C); rerun with --overwrite
+
 examples:
   # the shipped full-scale model (no training); mask.png: the photo's size, black = hole
   python -m inpaint complete --model tiny-imagenet-full --input photo.jpg --mask mask.png \\
@@ -95,6 +126,9 @@ def add_complete_parser(commands) -> None:
                         help="the inputs already have holes: no metrics against them")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that already exist (refused otherwise)")
+    parser.add_argument("--strict", action="store_true",
+                        help=f"exit {FAILED_EXIT} when an input was skipped (unreadable, not a "
+                             f"regular file, or not completable), after completing the others")
     parser.add_argument("--batch-size", type=int, default=64,
                         help="images solved together (default: 64)")
     add_config_flags(parser, SolverConfig, solver_default)
@@ -171,42 +205,97 @@ def load_reference(name: str, source: str | None, epoch: int | None, device: tor
 
 # ------------------------------------------------------------------------- inputs
 
-def read_photos(path: Path) -> tuple[list[str], list[np.ndarray]]:
-    """Names and uint8 (H, W, 3) images, each at its own size, from a file or folder.
+@dataclass
+class Photos:
+    """The photos read from --input: names (see `output_names`), uint8 (H, W, 3) images each at
+    its own size, upright, their ICC colour profiles (bytes, or None), and how many files were
+    skipped."""
+
+    names: list[str]
+    images: list[np.ndarray]
+    profiles: list[bytes | None]
+    skipped: int = 0
+
+
+def printable(name: str) -> str:
+    """`name` as text any terminal or UTF-8 file takes: bytes of a file name that are not valid
+    UTF-8 (b'caf\\xe9.png', which Python holds as surrogates) as \\xNN escapes ('caf\\\\xe9')."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def photo_files(path: Path) -> tuple[list[Path], int]:
+    """(the image files to read, how many were skipped) for --input: the file itself, or the
+    regular files of a folder whose suffix is one of PHOTO_SUFFIXES (subfolders are not searched;
+    folders, named pipes and devices with such a suffix are skipped with a message, since reading
+    a pipe would hang)."""
+    if not path.exists():
+        raise FileNotFoundError(f"input {path} does not exist; pass an image file or a folder")
+    if not path.is_dir():
+        if not path.is_file():
+            raise ValueError(f"input {path} is not a regular file (a named pipe or a device?); "
+                             f"pass an image file or a folder")
+        return [path], 0
+    files, skipped = [], 0
+    for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES):
+        if file.is_file():
+            files.append(file)
+        else:
+            print(f"skipping {file}: not a regular file (a folder, named pipe or device)",
+                  file=sys.stderr)
+            skipped += 1
+    return files, skipped
+
+
+def upright(image: Image.Image, name) -> Image.Image:
+    """`image` as a viewer shows it: its first frame (with a warning when it has more, e.g. an
+    animated GIF or a multi-page TIFF), turned as its EXIF orientation tag says (no tag left)."""
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        warnings.warn(f"{name} has {frames} frames (animated or multi-page); only the first is "
+                      f"used")
+    return ImageOps.exif_transpose(image)
+
+
+def read_photos(path: Path) -> Photos:
+    """The photos of a file or folder (see `photo_files`), each upright (`upright`).
 
     Names are the files' stems, or their whole names where two files share a stem, so that no
     two inputs write the same outputs. Unreadable files, and files over PIL's decompression-bomb
     limit, are reported and skipped; transparency is composited on white, with a warning
-    (see `inpaint.data.to_rgb`).
+    (see `inpaint.data.to_rgb`). An RGB image's ICC profile is kept for its outputs.
     """
-    if not path.exists():
-        raise FileNotFoundError(f"input {path} does not exist; pass an image file or a folder")
-    files = [path] if path.is_file() else sorted(
-        p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    read, photos, transparent = [], [], []
+    files, skipped = photo_files(path)
+    read, photos, profiles, transparent = [], [], [], []
     for file in files:
         try:
             with Image.open(file) as image:
                 image.load()
+                pixels = np.array(to_rgb(upright(image, file)))
+                # an RGB image's profile; another mode's would misdescribe the RGB output
+                profile = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
                 if has_alpha(image):
                     transparent.append(file.name)
-                photos.append(np.array(to_rgb(image)))
-                read.append(file)
         except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as error:
             print(f"skipping unreadable image {file}: {error}", file=sys.stderr)
+            skipped += 1
+        else:
+            read.append(file)
+            photos.append(pixels)
+            profiles.append(profile)
     if transparent:
         warnings.warn(f"{len(transparent)} image(s) have transparent pixels, composited on white "
                       f"(255, 255, 255) as known pixels: {', '.join(transparent[:5])}"
                       f"{' ...' if len(transparent) > 5 else ''}")
     if not photos:
-        raise ValueError(f"no readable image in {path} (looked for {', '.join(IMAGE_SUFFIXES)})")
-    return output_names(read), photos
+        raise ValueError(f"no readable image in {path} (looked for {', '.join(PHOTO_SUFFIXES)})")
+    return Photos(output_names(read), photos, profiles, skipped)
 
 
 def read_images(path: Path) -> tuple[list[str], np.ndarray]:
     """Names and uint8 (N, 64, 64, 3) images as the study sees photos: those of `read_photos`,
     other sizes centre-cropped and resized to 64x64 (with a warning)."""
-    names, photos = read_photos(path)
+    found = read_photos(path)
+    names, photos = found.names, found.images
     resized = [f"{name} {p.shape[1]}x{p.shape[0]}" for name, p in zip(names, photos)
                if p.shape[:2] != (IMAGE_SIZE, IMAGE_SIZE)]
     if resized:
@@ -220,7 +309,7 @@ def output_names(files: list[Path]) -> list[str]:
     """Each file's stem, or its whole name where stems repeat; ValueError if names still clash."""
     stems = [file.stem for file in files]
     names = [file.name if stems.count(file.stem) > 1 else file.stem for file in files]
-    clashes = sorted({name for name in names if names.count(name) > 1})
+    clashes = sorted({printable(name) for name in names if names.count(name) > 1})
     if clashes:
         raise ValueError(f"several inputs would write the outputs named {clashes}; rename them "
                          f"or complete them into separate --out folders")
@@ -229,12 +318,13 @@ def output_names(files: list[Path]) -> list[str]:
 
 def read_mask_png(path: str | os.PathLike) -> np.ndarray:
     """The mask drawn in a PNG of any size: bool (H, W), True = known (128..255, white), False =
-    hole (0..127, black), read like `inpaint.masks.from_png` (grey pixels counted in a warning)."""
+    hole (0..127, black), read like `inpaint.masks.from_png` (grey pixels counted in a warning),
+    upright as a viewer shows it (its EXIF orientation applied, as the photo's is)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"mask {path} does not exist; pass a PNG (white = known, black = "
                                 f"hole) or a kind such as center")
     with Image.open(path) as image:
-        grey = np.asarray(to_rgb(image).convert("L"))
+        grey = np.asarray(to_rgb(ImageOps.exif_transpose(image)).convert("L"))
     grey_pixels = int(((grey != 0) & (grey != 255)).sum())
     if grey_pixels:
         warnings.warn(f"the mask PNG {path} has {grey_pixels} grey pixel(s), neither black (0) nor "
@@ -242,30 +332,30 @@ def read_mask_png(path: str | os.PathLike) -> np.ndarray:
     return grey >= 128
 
 
-def photo_masks(kind: str, names: list[str], photos: list[np.ndarray],
-                seed: int) -> list[np.ndarray]:
-    """One bool (H, W) mask per photo, True = known: the PNG `kind` (it must have the photo's
-    size), or the 64x64 masks of a named kind (see `inpaint.masks.make_mask`; one per photo,
-    seeded) scaled to each photo's size by nearest neighbour."""
+def photo_masks(kind: str, photos: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """One bool (H, W) mask per photo, True = known: the PNG `kind` (read once; `check_mask`
+    checks its size), or the 64x64 masks of a named kind (see `inpaint.masks.make_mask`; one per
+    photo, seeded) scaled to each photo's size by nearest neighbour."""
     if kind.lower().endswith(".png"):
-        known = read_mask_png(kind)
-        masks = [known] * len(photos)
-    else:
-        made = make_mask(kind, len(photos), seed=seed)[:, 0].numpy() > 0.5
-        masks = [np.array(Image.fromarray(m).resize((p.shape[1], p.shape[0]), Image.NEAREST))
-                 for m, p in zip(made, photos)]
-    for name, known, photo in zip(names, masks, photos):
-        if known.shape != photo.shape[:2]:
-            raise ValueError(f"the mask PNG {kind} is {known.shape[1]}x{known.shape[0]} pixels but "
-                             f"the image {name} is {photo.shape[1]}x{photo.shape[0]}; draw the "
-                             f"mask at the image's size")
-        if known.all():
-            raise ValueError(f"the mask for {name} has no hole (every pixel is white = known); "
-                             f"paint the pixels to fill black")
-        if not known.any():
-            raise ValueError(f"the mask for {name} has no known pixel (every pixel is black = "
-                             f"hole); inpainting needs some known pixels, paint them white")
-    return masks
+        return [read_mask_png(kind)] * len(photos)
+    made = make_mask(kind, len(photos), seed=seed)[:, 0].numpy() > 0.5
+    return [np.array(Image.fromarray(m).resize((p.shape[1], p.shape[0]), Image.NEAREST))
+            for m, p in zip(made, photos)]
+
+
+def check_mask(kind: str, name: str, known: np.ndarray, photo: np.ndarray) -> None:
+    """ValueError unless the mask `known` (bool (H, W)) fits the photo and has both a hole and
+    known pixels."""
+    if known.shape != photo.shape[:2]:
+        raise ValueError(f"the mask PNG {kind} is {known.shape[1]}x{known.shape[0]} pixels but "
+                         f"the image {name} is {photo.shape[1]}x{photo.shape[0]} (upright); draw "
+                         f"the mask at the image's size")
+    if known.all():
+        raise ValueError(f"the mask for {name} has no hole (every pixel is white = known); "
+                         f"paint the pixels to fill black")
+    if not known.any():
+        raise ValueError(f"the mask for {name} has no known pixel (every pixel is black = "
+                         f"hole); inpainting needs some known pixels, paint them white")
 
 
 # ------------------------------------------------------------------------- the square around a hole
@@ -361,37 +451,174 @@ def output_paths(out: Path, names: list[str], with_metrics: bool) -> list[Path]:
 
 
 def check_outputs(out: Path, targets: list[Path], overwrite: bool) -> None:
-    """Refuse, before any work, to overwrite results or to write into an interrupted run."""
-    if overwrite:
-        return
-    if (out / INCOMPLETE).exists():
-        raise FileExistsError(f"a previous `complete` into {out} was interrupted and left partial "
-                              f"outputs ({out / INCOMPLETE}); pass --overwrite or choose another "
-                              f"--out")
+    """Refuse, before any work, to overwrite results."""
     existing = [p for p in targets if p.exists()]
-    if existing:
+    if existing and not overwrite:
         raise FileExistsError(f"{len(existing)} output file(s) already exist in {out}, e.g. "
-                              f"{existing[0].name}; choose another --out or pass --overwrite")
+                              f"{printable(existing[0].name)}; choose another --out or pass "
+                              f"--overwrite")
 
 
-def save_png(image: torch.Tensor, path: Path) -> None:
-    """Write a float (3, H, W) image in [-1, 1] as an 8-bit PNG, atomically."""
+def marker_text(handle) -> str:
+    """What the INCOMPLETE file open as `handle` holds; a run that has just created it may not
+    have written its pid yet, so an empty file is read again for up to half a second."""
+    for _ in range(50):
+        handle.seek(0)
+        text = handle.read()
+        if text:
+            return text
+        time.sleep(0.01)
+    return ""
+
+
+@contextlib.contextmanager
+def claimed(out: Path, overwrite: bool):
+    """Hold --out for this run, before any work: create the folder, then open out/INCOMPLETE and
+    lock it (fcntl.flock, released by the kernel however the process ends) and write our pid.
+
+    Another run holding the lock is refused at once ("running (pid N)"); a file INCOMPLETE
+    without a lock is an interrupted run, refused unless `overwrite`. Yields a namespace whose
+    `writing` the caller sets when it starts writing outputs: a run that fails before that
+    leaves --out as it found it; one that fails after leaves INCOMPLETE, unlocked. On success
+    INCOMPLETE is removed."""
+    created = not out.exists()
+    prepare_output(out)
+    marker = out / INCOMPLETE
+    while True:
+        handle = open(marker, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = (marker_text(handle).split() or ["?"])[0]
+            handle.close()
+            raise FileExistsError(f"another `complete` is running into {out} (pid {pid}); wait "
+                                  f"for it to finish or choose another --out") from None
+        try:  # the lock is ours, unless the file was removed (by a run finishing) meanwhile
+            current = os.fstat(handle.fileno()).st_ino == os.stat(marker).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            break
+        handle.close()
+    previous = marker_text(handle) if handle.tell() else ""  # "a+" opens at the end: its size
+    if previous and not overwrite:
+        handle.close()
+        raise FileExistsError(f"a previous `complete` into {out} was interrupted and left partial "
+                              f"outputs ({marker}); pass --overwrite or choose another --out")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\npython -m inpaint complete (the pid above) is writing here, or "
+                 f"was interrupted: the outputs may be partial; rerun with --overwrite\n")
+    handle.flush()
+    state = SimpleNamespace(writing=bool(previous))
+    try:
+        yield state
+        marker.unlink()
+    except BaseException:
+        if not state.writing:
+            marker.unlink(missing_ok=True)
+            if created and not any(out.iterdir()):
+                out.rmdir()
+        raise
+    finally:
+        handle.close()
+
+
+def png_values(image: torch.Tensor) -> np.ndarray:
+    """uint8 (H, W, 3) of a float (3, H, W) image in [-1, 1], as torchvision's save_image(...,
+    normalize=True, value_range=(-1, 1)) quantises it (a known pixel comes back unchanged)."""
+    scaled = image.detach().float().cpu().clamp(-1, 1).add(1).div(2).mul(255).add(0.5)
+    return scaled.clamp(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
+
+
+def save_png(image: np.ndarray, path: Path, profile: bytes | None = None) -> None:
+    """Write a uint8 (H, W, 3) image as an 8-bit PNG, atomically, with the ICC colour profile
+    `profile` when given (no EXIF: the pixels are upright)."""
     with atomic_path(path) as tmp:
-        save_image(image, tmp, normalize=True, value_range=(-1, 1))
+        Image.fromarray(image).save(tmp, icc_profile=profile)
 
 
-def scores(completed: torch.Tensor, truth: torch.Tensor, known: np.ndarray) -> dict:
+def with_fill(photo: np.ndarray, known: np.ndarray, square: Square,
+              fill: torch.Tensor) -> np.ndarray:
+    """uint8 (H, W, 3): the photo (uint8 (H, W, 3)) with the hole of `known` (bool (H, W)) taken
+    from `fill`, float (3, side, side) in [-1, 1], the square's new pixels: every known pixel
+    is the photo's, exactly."""
+    rows, cols = square.region
+    result = photo.copy()
+    result[rows, cols] = np.where(known[rows, cols, None], photo[rows, cols], png_values(fill))
+    return result
+
+
+SSIM_REACH = 6  # SSIM's 7x7 window: pixels up to 3 from a change differ, and they see 3 further
+
+
+def scores(completed: np.ndarray, truth: np.ndarray, known: np.ndarray, square: Square) -> dict:
     """PSNR, SSIM and L1 (`inpaint.metrics.COLUMNS`) of a completed image against the original,
-    both float (3, H, W) in [-1, 1], over the hole of `known` (bool (H, W)) and the whole image,
-    on the saved 0..255 values (as `inpaint.metrics.evaluate` at 64x64)."""
-    a, b = to_uint8(completed[None])[0], to_uint8(truth[None])[0]
-    hole, similarity = ~known, ssim_map(a, b)
-    values = (psnr(a, b, hole), float(similarity[hole].mean()), l1(a, b, hole),
-              psnr(a, b), float(similarity.mean()), l1(a, b))
-    return dict(zip(COLUMNS, values))
+    both uint8 (H, W, 3) as saved, over the hole of `known` (bool (H, W)) and the whole image (as
+    `inpaint.metrics.evaluate` at 64x64).
+
+    Computed on the square around the hole widened by SSIM_REACH pixels, never on the whole
+    photo: outside the square the images are equal (error 0, SSIM exactly 1), so the whole-image
+    values follow exactly from the widened square, in memory that grows with the hole, not with
+    the photo."""
+    height, width = known.shape
+    top, left, end = square.top, square.left, square.side + SSIM_REACH
+    rows = slice(max(top - SSIM_REACH, 0), min(top + end, height))
+    cols = slice(max(left - SSIM_REACH, 0), min(left + end, width))
+    a, b, hole = completed[rows, cols], truth[rows, cols], ~known[rows, cols]
+    similarity = ssim_map(a, b)
+    error = a.astype(np.float64) - b.astype(np.float64)
+    values = 3 * height * width  # every pixel's channels, also those outside the widened square
+    mse = float((error ** 2).sum()) / values
+    full_psnr = float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+    full_ssim = (float(similarity.sum()) + values - similarity.size) / values
+    full_l1 = float(np.abs(error).sum()) / values
+    hole_values = (psnr(a, b, hole), float(similarity[hole].mean()), l1(a, b, hole))
+    return dict(zip(COLUMNS, hole_values + (full_psnr, full_ssim, full_l1)))
 
 
-def run_complete(args: argparse.Namespace) -> None:
+# ------------------------------------------------------------------------- the run
+
+def usable(kind: str, photos: Photos, masks: list[np.ndarray]) -> list[int]:
+    """The indices of the photos that can be completed: the mask fits and the square around its
+    hole holds known pixels at 64x64. Each other photo is reported in one line and skipped (and
+    counted in photos.skipped); ValueError, with the reason, when none is usable."""
+    kept, refused = [], []
+    for i, (name, photo, known) in enumerate(zip(photos.names, photos.images, masks)):
+        try:
+            check_mask(kind, printable(name), known, photo)
+            square = square_around_hole(known)
+            rows, cols = square.region
+            _, mask_64 = shrink(torch.zeros(3, square.side, square.side), known[rows, cols],
+                                Square(0, 0, square.side))
+            if not mask_64.any():
+                raise ValueError(f"{printable(name)}: the square around the hole holds no known "
+                                 f"pixel once resized to 64x64; use a smaller hole")
+        except ValueError as error:
+            refused.append((printable(name), str(error)))
+        else:
+            kept.append(i)
+    if not kept:
+        raise ValueError(refused[0][1] if len(refused) == 1 else
+                         f"no image can be completed; the first: {refused[0][1]}")
+    for name, reason in refused:
+        print(f"skipping unusable image {name}: {reason}", file=sys.stderr)
+    photos.skipped += len(refused)
+    return kept
+
+
+def solve_inputs(photo: np.ndarray, known: np.ndarray, square: Square):
+    """(the square of the photo, float (3, side, side) in [-1, 1]; its mask, bool (side, side);
+    and what the solver sees, `shrink`'s (y, mask) at 64x64): only the square is turned to float,
+    never the whole photo."""
+    rows, cols = square.region
+    part = to_tensor(photo[rows, cols][None])[0]
+    part_known = known[rows, cols]
+    return part, part_known, shrink(part, part_known, Square(0, 0, square.side))
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    """The `complete` command; returns its exit code (0, or FAILED_EXIT: see EXIT_CODES)."""
     check_model_flags(args)
     if args.batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {args.batch_size}; set "
@@ -400,48 +627,76 @@ def run_complete(args: argparse.Namespace) -> None:
     config = SolverConfig(**{**defaults, **given(args, SolverConfig)})
     name, source = model_name(args.model) if args.model is not None else (None, None)
     out = Path(args.out)
-    names, photos = read_photos(Path(args.input))
-    masks = photo_masks(args.mask, names, photos, config.seed)
-    squares = [square_around_hole(known) for known in masks]
-    truths = [to_tensor(photo[None])[0] for photo in photos]
-    crops = [shrink(truth, known, square) for truth, known, square in zip(truths, masks, squares)]
-    for image, (_, mask_64) in zip(names, crops):
-        if not mask_64.any():
-            raise ValueError(f"{image}: the square around the hole holds no known pixel once "
-                             f"resized to 64x64; use a smaller hole")
-    check_outputs(out, output_paths(out, names, with_metrics=not args.corrupted), args.overwrite)
-    device = pick_device()
-    if args.checkpoint is not None:
-        generator, discriminator = load_models(args.checkpoint, device)
-    else:
-        generator, discriminator = load_reference(name, source, args.epoch, device)
-    prepare_output(out)
-    (out / INCOMPLETE).write_text("python -m inpaint complete is writing here, or was interrupted: "
-                                  "the outputs may be partial; rerun with --overwrite\n")
-    for image, photo, known, square in zip(names, photos, masks, squares):
-        if photo.shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
-            print(describe(image, photo, known, square, args.blend))
-    rows = []
-    for start in range(0, len(names), args.batch_size):
-        batch = range(start, min(start + args.batch_size, len(names)))
-        y = torch.stack([crops[i][0] for i in batch])
-        m = torch.stack([crops[i][1] for i in batch])
-        result = complete(generator, discriminator, y, m, config)
-        for k, i in enumerate(batch):
-            generated = result.generated[k].cpu()
-            completed, blended = put_back(truths[i], masks[i], squares[i], generated, args.blend)
-            corrupted = torch.where(torch.from_numpy(masks[i]), truths[i], torch.zeros(()))
-            for kind, image in (("corrupted", corrupted), ("generated", generated),
-                                ("completed", completed), ("blended", blended)):
-                save_png(image, out / f"{names[i]}_{kind}.png")
-            if not args.corrupted:
-                for kind, image in (("completed", completed), ("blended", blended)):
-                    rows.append({**scores(image, truths[i], masks[i]), "image": names[i],
-                                 "output": kind, "loss": float(result.loss[k])})
-    if rows:
-        metrics = pd.DataFrame(rows)
-        with atomic_path(out / "metrics.csv") as tmp:
-            metrics.to_csv(tmp, index=False)
-        print(metrics.groupby("output")[["psnr_hole", "ssim_hole", "l1_hole"]].mean().round(3))
-    (out / INCOMPLETE).unlink()
-    print(f"{len(names)} image(s) completed into {out}")
+    with claimed(out, args.overwrite) as claim:
+        photos = read_photos(Path(args.input))
+        masks = photo_masks(args.mask, photos.images, config.seed)
+        kept = usable(args.mask, photos, masks)
+        names = [photos.names[i] for i in kept]
+        check_outputs(out, output_paths(out, names, with_metrics=not args.corrupted),
+                      args.overwrite)
+        device = pick_device()
+        if args.checkpoint is not None:
+            generator, discriminator = load_models(args.checkpoint, device)
+        else:
+            generator, discriminator = load_reference(name, source, args.epoch, device)
+        claim.writing = True
+        squares = {i: square_around_hole(masks[i]) for i in kept}
+        for i in kept:
+            if photos.images[i].shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
+                print(describe(printable(photos.names[i]), photos.images[i], masks[i],
+                               squares[i], args.blend))
+        rows, failed = [], []
+        for start in range(0, len(kept), args.batch_size):
+            batch = kept[start:start + args.batch_size]
+            inputs = {i: solve_inputs(photos.images[i], masks[i], squares[i]) for i in batch}
+            y = torch.stack([inputs[i][2][0] for i in batch])
+            m = torch.stack([inputs[i][2][1] for i in batch])
+            result = complete(generator, discriminator, y, m, config)
+            for k, i in enumerate(batch):
+                generated = result.generated[k].cpu()
+                if not (torch.isfinite(result.loss[k]) and torch.isfinite(generated).all()):
+                    print(f"failed {printable(photos.names[i])}: the solver diverged (loss "
+                          f"{float(result.loss[k])}, G(z) not finite); nothing written for it: "
+                          f"lower --lr or --lam", file=sys.stderr)
+                    failed.append(photos.names[i])
+                    continue
+                written = write_outputs(out, photos, i, masks[i], squares[i], inputs[i],
+                                        generated, args)
+                rows += [{**row, "loss": float(result.loss[k])} for row in written]
+        if rows:
+            metrics = pd.DataFrame(rows)
+            with atomic_path(out / "metrics.csv") as tmp:
+                metrics.to_csv(tmp, index=False)
+            print(metrics.groupby("output")[["psnr_hole", "ssim_hole", "l1_hole"]].mean().round(3))
+    print(f"{len(names) - len(failed)} image(s) completed into {out}")
+    if failed:
+        print(f"error: {len(failed)} image(s) failed (the solver diverged): "
+              f"{', '.join(printable(n) for n in failed[:5])}; lower --lr or --lam",
+              file=sys.stderr)
+        return FAILED_EXIT
+    if photos.skipped and args.strict:
+        print(f"error: {photos.skipped} input(s) skipped (see above) and --strict was given",
+              file=sys.stderr)
+        return FAILED_EXIT
+    return 0
+
+
+def write_outputs(out: Path, photos: Photos, i: int, known: np.ndarray, square: Square,
+                  inputs, generated: torch.Tensor, args: argparse.Namespace) -> list[dict]:
+    """Write photo i's four PNGs (with its ICC profile); returns its metrics rows (none with
+    --corrupted), the image named as `printable` writes it."""
+    photo, name, profile = photos.images[i], photos.names[i], photos.profiles[i]
+    part, part_known, _ = inputs
+    local = Square(0, 0, square.side)
+    completed_part, blended_part = put_back(part, part_known, local, generated, args.blend)
+    corrupted = photo.copy()
+    corrupted[~known] = png_values(torch.zeros(3, 1, 1))[0, 0]  # the hole in grey (128)
+    completed = with_fill(photo, known, square, completed_part)
+    blended = with_fill(photo, known, square, blended_part)
+    for kind, image in (("corrupted", corrupted), ("generated", png_values(generated)),
+                        ("completed", completed), ("blended", blended)):
+        save_png(image, out / f"{name}_{kind}.png", profile)
+    if args.corrupted:
+        return []
+    return [{**scores(image, photo, known, square), "image": printable(name), "output": kind}
+            for kind, image in (("completed", completed), ("blended", blended))]

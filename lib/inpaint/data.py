@@ -14,6 +14,7 @@ Where archives are looked for, in order:
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import hashlib
 import io
@@ -132,16 +133,40 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
+class WriteError(OSError):
+    """A file could not be written (a full disk, a quota, a folder gone); the message is one line
+    naming the file and the fix."""
+
+
+def write_error(path: str | os.PathLike, error: Exception) -> WriteError:
+    """The WriteError for a failed write of `path`: an OSError, or the RuntimeError torch.save
+    raises when the disk fills ("[enforce fail at inline_container.cc] ... unexpected pos")."""
+    reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+    full = (getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or "unexpected pos" in str(error) or "inline_container" in str(error))
+    hint = "the disk may be full: free some space" if full else "check the folder"
+    return WriteError(f"cannot write {path} ({reason}); {hint} or choose another --out")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """A temporary path beside `path` (same suffix, so writers infer the format) to write to.
     It replaces `path` only when the block ends without error; otherwise it is removed. A crash
-    mid-write therefore never leaves a truncated file under the real name."""
+    mid-write therefore never leaves a truncated file under the real name. A write that fails
+    (OSError, or torch.save's RuntimeError on a full disk) is raised as a `WriteError`."""
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
+    except WriteError:
+        raise
+    except OSError as error:
+        raise write_error(path, error) from None
+    except RuntimeError as error:
+        if "unexpected pos" in str(error) or "inline_container" in str(error):
+            raise write_error(path, error) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

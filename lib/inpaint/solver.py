@@ -47,6 +47,10 @@ from .config import PRECISIONS, check_choice, check_count, check_number
 from .models import sample_z
 from .precision import autocast, resolve_precision
 
+# The largest lam and lr accepted: far beyond any useful value, and small enough that the weighted
+# loss and the step stay finite in float32 (whose largest number is about 3.4e38).
+SCALE_LIMIT = 1e6
+
 
 @dataclass(frozen=True)
 class SolverConfig:
@@ -83,8 +87,10 @@ class SolverConfig:
                 'on a CPU with native bf16, else fp32); z, losses and images stay fp32'})
 
     def __post_init__(self):
-        """Refuse settings that would return a wrong or empty result (NaN lam, no iteration)."""
-        check_number("lam", self.lam, "of at least 0", lambda v: v >= 0)
+        """Refuse settings that would return a wrong or empty result (NaN lam, no iteration, a
+        lam or lr so large that float32 overflows and the fill comes out black)."""
+        check_number("lam", self.lam, f"from 0 to {SCALE_LIMIT:g} (larger overflows float32)",
+                     lambda v: 0 <= v <= SCALE_LIMIT)
         check_choice("norm", self.norm, ("l1", "l2"))
         check_choice("weighting", self.weighting, ("yeh", "plain"))
         check_count("window", self.window)
@@ -93,7 +99,8 @@ class SolverConfig:
                              f"{self.window}; set window (--window) to an odd number such as 7")
         check_choice("optimizer", self.optimizer, ("adam", "gd"))
         check_count("iters", self.iters)
-        check_number("lr", self.lr, "greater than 0", lambda v: v > 0)
+        check_number("lr", self.lr, f"greater than 0 and at most {SCALE_LIMIT:g} (larger "
+                     f"overflows float32)", lambda v: 0 < v <= SCALE_LIMIT)
         check_number("tol", self.tol, "of at least 0", lambda v: v >= 0)
         check_count("restarts", self.restarts)
         check_choice("combine", self.combine, ("best", "mean"))

@@ -188,10 +188,14 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, sou
     `epochs`, which may be raised to extend a finished run); a run killed before its first
     checkpoint starts again from step 0. `stop_after_epoch` ends the run early after that epoch
     (used to test resuming). An existing run is never overwritten: without `resume`, an `out`
-    holding a log is an error. Nothing but the folder itself is written before the settings, the
+    holding a log is an error, and so is `resume` where `out` holds no run (a mistyped path).
+Nothing but the folder itself is written before the settings, the
     folder, the run to resume and the data have been checked. Returns the run directory.
     """
     out = Path(out)
+    if resume and not any((out / name).exists() for name in ("log.csv", "config.json",
+                                                              "checkpoints")):
+        raise FileNotFoundError(f"no run to resume in {out}; check --out or drop --resume")
     if not resume and (out / "log.csv").exists():
         raise FileExistsError(f"{out} already holds a training run; pass --resume to continue it "
                               f"or choose another --out")
