@@ -149,9 +149,11 @@ class StudyConfig:
         silently on fewer images, naming it."""
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.type in ("int", "int | None") and value is not None:
-                check_count(item.name, value, least=1, hint=" (a notebook parameter of that name "
-                            "or its chapter's, e.g. images)")
+            if item.type in ("int", "int | None") and value is not None and (
+                    isinstance(value, bool) or not isinstance(value, Integral) or value < 1):
+                raise ValueError(f"{item.name} must be a whole number of at least 1, got "
+                                 f"{value!r}; set the notebook parameter that gives it (papermill "
+                                 f"-p NAME VALUE, e.g. -p images 64) to 1 or more")
         if not self.ablation_lams or any(not math.isfinite(lam) or lam < 0
                                          for lam in self.ablation_lams):
             raise ValueError(f"ablation_lams must be one or more finite numbers of at least 0, "

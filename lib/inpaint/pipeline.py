@@ -447,10 +447,13 @@ def build_book(profile: str = PUBLISHED) -> Path:
         shutil.copytree(generated, source / "book" / GENERATED_DIR.name)
         for notebook, command in long_notebooks().items():
             if not (results / f"{notebook}.ipynb").exists():
-                (source / "book" / RESULTS_DIR.name / f"{notebook}.md").write_text(
+                # A notebook, not a page, so that links to the chapter still resolve.
+                import nbformat
+                page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
                     f"# {notebook}\n\nThis chapter has not been run for the `{profile}` "
                     f"profile: `make study` leaves it out for time. Run `{command} "
-                    f"PROFILE={profile}` to compute it.\n")
+                    f"PROFILE={profile}` to compute it.")])
+                nbformat.write(page, source / "book" / RESULTS_DIR.name / f"{notebook}.ipynb")
     command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(source),
                "--warningiserror", "--keep-going"]
     result = subprocess.run(command, cwd=source)
@@ -504,7 +507,11 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False, long: bool = 
     seconds = run_notebooks(profile, force=force_notebooks, names=notebooks() if long else None)
     report_long_notebooks(profile)
     write_generated_pages(profile, stage_seconds, seconds)
-    if profile != "ci":  # `make bench` times the ci profile's networks on request
+    if profile == "ci":  # a minute's profile: `make bench` times its networks on request
+        (book_dirs(profile)[1] / "bench.md").write_text(
+            "Not timed for the `ci` profile, whose study takes about a minute: run "
+            "`make bench PROFILE=ci` for the table.\n")
+    else:
         stage("bench")
         write_bench_page(profile)
     write_front_page(profile)
