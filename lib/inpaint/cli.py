@@ -146,10 +146,13 @@ def run(args: argparse.Namespace) -> int:
         elif args.precision_check:
             print(json.dumps(bench.precision_check(), indent=2))
         else:
+            from .pipeline import write_bench_page
             config = train_config(args.profile, **overrides(args))
             print(f"{bench.describe_machine()}; profile {args.profile}")
-            print(bench.markdown(bench.table(config, steps=args.steps,
-                                             solver_iters=args.solver_iters, rounds=args.rounds)))
+            rows = bench.table(config, steps=args.steps, solver_iters=args.solver_iters,
+                               rounds=args.rounds)
+            print(bench.markdown(rows))
+            print(f"written to {write_bench_page(args.profile, rows)}")
     elif args.command == "data":
         from .train import training_images
         images = training_images(train_config(args.profile, **overrides(args)), source=args.data)

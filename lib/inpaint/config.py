@@ -189,11 +189,12 @@ PROFILES: dict[str, Profile] = {
         # Sized to fit 45 minutes on 2 cores without native bf16 (fp32), images spent where
         # the findings' paired comparisons need them (see the reproducibility chapter).
         TrainConfig(limit=1_500, width=32, batch_size=64, epochs=25),
-        StudyConfig(reference="tiny-imagenet-full", val_images=192, solver_iters=100,
-                    restarts=2, selection_images=48, selection_iters=100, ablation_images=64,
-                    ablation_iters=100, gd_iters=400, behaviour_images=16, compare_images=32,
-                    schedule_images=1_000, coco_images=48, celeba_images=4_000,
-                    celeba_epochs=20, celeba_width=32, celeba_val_images=128),
+        StudyConfig(reference="tiny-imagenet-full", val_images=104, solver_iters=100,
+                    restarts=2, selection_images=36, selection_iters=60, ablation_images=40,
+                    ablation_iters=60, gd_iters=200, behaviour_images=16, compare_images=20,
+                    schedule_images=500, coco_images=16, celeba_images=4_000,
+                    celeba_epochs=20, celeba_width=32, celeba_val_images=80,
+                    critic_steps=100),
     ),
     "full": Profile(
         "full",

@@ -271,16 +271,26 @@ def notebook_rows(notebook_seconds: dict, long_seconds: dict) -> dict:
     return rows
 
 
-def write_bench_page(profile: str) -> None:
-    """book/_generated/bench.md (or the profile's own): `make bench`'s table, measured now on the
-    machine that builds the book, with a shorter timing (10 training steps, 30 solver
-    iterations, 2 alternated rounds) than `make bench`'s, so that it costs a minute or two."""
+def write_bench_page(profile: str, rows: list[dict]) -> Path:
+    """book/_generated/bench.md (or the profile's own, see `book_dirs`): `make bench`'s table
+    `rows`, measured on this machine. `make study` does not time (it would cost its budget
+    minutes); `make bench` writes this page, and the book says when it has not run."""
     from . import bench
-    rows = bench.table(get_profile(profile).train, steps=10, solver_iters=30, rounds=2)
-    (book_dirs(profile)[1] / "bench.md").write_text(
-        f"Measured on {describe_machine()} while this book was built (`{profile}` profile's "
-        f"batch size and precision; the reference side of each row is timed alternately with the "
-        f"project's, on the same machine):\n\n{bench.markdown(rows)}\n")
+    page = book_dirs(profile)[1] / "bench.md"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(
+        f"Measured by `make bench` on {describe_machine()} (`{profile}` profile's batch size and "
+        f"precision; the reference side of each row is timed alternately with the project's, on "
+        f"the same machine):\n\n{bench.markdown(rows)}\n")
+    return page
+
+
+def ensure_bench_page(profile: str) -> None:
+    """A bench page saying how to make one, where `make bench` has not written it."""
+    page = book_dirs(profile)[1] / "bench.md"
+    if not page.exists():
+        page.write_text(f"Not timed for this build: run `make bench PROFILE={profile}`, which "
+                        f"writes the table here.\n")
 
 
 README = PROJECT_ROOT / "README.md"
@@ -507,13 +517,7 @@ def run_study(profile: str = "cpu", force_notebooks: bool = False, long: bool = 
     seconds = run_notebooks(profile, force=force_notebooks, names=notebooks() if long else None)
     report_long_notebooks(profile)
     write_generated_pages(profile, stage_seconds, seconds)
-    if profile == "ci":  # a minute's profile: `make bench` times its networks on request
-        (book_dirs(profile)[1] / "bench.md").write_text(
-            "Not timed for the `ci` profile, whose study takes about a minute: run "
-            "`make bench PROFILE=ci` for the table.\n")
-    else:
-        stage("bench")
-        write_bench_page(profile)
+    ensure_bench_page(profile)
     write_front_page(profile)
     if profile == PUBLISHED:
         write_readme_results(profile)
