@@ -224,6 +224,7 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
                "notebooks": sum(notebook_seconds.get(name, 0) for name in study_notebooks()) / 60}
     stamps = read_stamps(book_dirs(profile)[0])
     long_seconds = {name: stamps[name]["seconds"] for name in long_notebooks() if name in stamps}
+    status = long_notebook_status(profile)
     gan, epoch = evaluated_gan(profile), chosen_epoch(profile)
     scratch = run_config(profile)
     if gan.reference:
@@ -248,8 +249,11 @@ def write_generated_pages(profile: str, stage_seconds: dict, notebook_seconds: d
         + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
         f"HTML)."
         + "".join(f" The chapter {name} is not part of `make study`: `{long_notebooks()[name]}` ran "
-                  f"it, on the same machine, in {value / 60:.1f} min." for name, value in
-                  long_seconds.items())
+                  f"it in {value / 60:.1f} min, "
+                  + ("with this build's code." if status[name] == "up to date" else
+                     "with an earlier version of the code: it is out of date, and the book shows "
+                     "its last result.")
+                  for name, value in long_seconds.items())
         + " See {doc}`reproducibility` for the commands and each step's time.\n")
     with torch.no_grad():
         samples = gan.generator(epoch)(gan.fixed_noise())
