@@ -5,37 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import typing
-from dataclasses import Field, fields
-from typing import Callable
+from dataclasses import Field
 
-from .config import PROFILES, TrainConfig, flag, train_config
+from .config import PROFILES, TrainConfig, train_config
+from .flags import add_config_flags, given
 
 PROFILE_HELP = "the named settings the other flags override (lib/inpaint/config.py; default: cpu)"
-
-
-def add_config_flags(parser: argparse.ArgumentParser, config_class: type,
-                     describe_default: Callable[[Field], str]) -> None:
-    """One flag per field of the dataclass `config_class` (field batch_size: --batch-size), of
-    the field's type (a bool as --flip / --no-flip), its help the field's metadata["help"]
-    followed by describe_default(field). Every flag's default is None, "not given": the caller
-    applies the flags given (`given`) over the defaults that describe_default states."""
-    hints = typing.get_type_hints(config_class)
-    for field in fields(config_class):
-        kind = hints[field.name]
-        text = f"{field.metadata['help']} ({describe_default(field)})".replace("%", "%%")
-        if kind is bool:
-            parser.add_argument(flag(field.name), action=argparse.BooleanOptionalAction,
-                                default=None, help=text)
-        else:
-            base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
-            parser.add_argument(flag(field.name), type=base, default=None, help=text)
-
-
-def given(args: argparse.Namespace, config_class: type) -> dict:
-    """{field name: value} of the fields of `config_class` whose flag was given."""
-    return {f.name: getattr(args, f.name) for f in fields(config_class)
-            if getattr(args, f.name) is not None}
 
 
 def profile_values(field: Field) -> str:
@@ -48,15 +23,6 @@ def profile_values(field: Field) -> str:
     return "default: the profile's: " + ", ".join(f"{k} {v}" for k, v in values.items())
 
 
-def add_train_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field (--batch-size, --epochs, ...); default: the profile's."""
-    add_config_flags(parser, TrainConfig, profile_values)
-
-
-def overrides(args: argparse.Namespace) -> dict:
-    return given(args, TrainConfig)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m inpaint", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, help="run directory (checkpoints, log, samples)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--data", default=None, help="explicit archive or image folder")
-    add_train_flags(train)
+    add_config_flags(train, TrainConfig, profile_values)
 
     bench = commands.add_parser("bench", help="speed of training and of the solver beside "
                                               "plain float32 references, in one table")
@@ -81,12 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--precision-check", action="store_true",
                        help="instead: the solver in bf16 against fp32 with the full-scale "
                             "reference model (hole PSNR, known pixels)")
-    add_train_flags(bench)
+    add_config_flags(bench, TrainConfig, profile_values)
 
     data = commands.add_parser("data", help="locate, verify, decode and cache a dataset split")
     data.add_argument("--profile", choices=sorted(PROFILES), default="cpu", help=PROFILE_HELP)
     data.add_argument("--data", default=None, help="explicit archive or image folder")
-    add_train_flags(data)
+    add_config_flags(data, TrainConfig, profile_values)
 
     study = commands.add_parser("study", help="data, training, notebooks and book for a profile")
     study.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
@@ -132,7 +98,7 @@ INTERRUPTED = {
 def run(args: argparse.Namespace) -> int:
     if args.command == "train":
         from .train import train
-        config = train_config(args.profile, **overrides(args))
+        config = train_config(args.profile, **given(args, TrainConfig))
         print(f"training profile {args.profile}: {config}")
         out = train(config, args.out, resume=args.resume, source=args.data)
         print(f"checkpoints, log and samples in {out}")
@@ -147,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(bench.precision_check(), indent=2))
         else:
             from .pipeline import write_bench_page
-            config = train_config(args.profile, **overrides(args))
+            config = train_config(args.profile, **given(args, TrainConfig))
             print(f"{bench.describe_machine()}; profile {args.profile}")
             rows = bench.table(config, steps=args.steps, solver_iters=args.solver_iters,
                                rounds=args.rounds)
@@ -155,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"written to {write_bench_page(args.profile, rows)}")
     elif args.command == "data":
         from .train import training_images
-        images = training_images(train_config(args.profile, **overrides(args)), source=args.data)
+        images = training_images(train_config(args.profile, **given(args, TrainConfig)), source=args.data)
         print(f"{len(images)} training images ready, shape {images.shape}")
     elif args.command == "study":
         from .pipeline import run_study

@@ -63,7 +63,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import reference
 from .blend import blend_image
 from .checkpoints import load_models, pick_device
-from .cli import add_config_flags, given
+from .flags import add_config_flags, given
 from .data import IMAGE_SIZE, IMAGE_SUFFIXES, atomic_path, has_alpha, prepare_output, preprocess
 from .data import to_rgb, to_tensor
 from .masks import make_mask

@@ -46,7 +46,7 @@ GENERATED_DIR = BOOK_DIR / "_generated"
 PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/results, _generated)
 # The chapters, their tables and their commands: inpaint.chapters.CHAPTERS.
 TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
-TOOLS = ("pipeline", "cli", "bench", "complete", "__main__")
+TOOLS = ("pipeline", "cli", "flags", "bench", "complete", "__main__")
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
             "scikit-image", "opencv-python-headless", "papermill", "nbval", "jupyter-book")
 
