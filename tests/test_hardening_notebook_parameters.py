@@ -2,8 +2,18 @@
 settings (experiments.setup), with the setting's name in a one-line message, never run on fewer
 images than asked or failing deep inside."""
 import pytest
+import torch
 
 from inpaint import experiments
+
+
+@pytest.fixture(autouse=True)
+def threads():
+    """setup("ci") fixes one torch thread, as a notebook's kernel should; the other tests of
+    this process keep theirs (a resumed training run is compared bit for bit)."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("value", [-3, 0, 2.5, True])
