@@ -6,10 +6,11 @@ import shutil
 import pytest
 import torch
 
-from inpaint.checkpoints import checkpoints
-from inpaint.config import train_config
-from inpaint.data import SAMPLE_DIR, load_sample_split, to_tensor
-from inpaint.train import train
+from inpaint.data.cache import SAMPLE_DIR, load_sample_split
+from inpaint.method.pixels import to_tensor
+from inpaint.study.profiles import PROFILES, train_config
+from inpaint.training.checkpoints import checkpoints
+from inpaint.training.train import train
 
 import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tolerance)
 
@@ -38,4 +39,4 @@ def images(tmp_path):
 @pytest.fixture(scope="session")
 def ci_run(tmp_path_factory):
     """A `ci` profile training run (3 epochs on the committed sample), shared by the tests."""
-    return train(train_config("ci"), tmp_path_factory.mktemp("ci_run"), progress=False)
+    return train(train_config(PROFILES["ci"]), tmp_path_factory.mktemp("ci_run"), progress=False)

@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint.baselines import BASELINES, mean_fill, telea
-from inpaint.data import load_sample_split, to_tensor
-from inpaint.masks import make_mask
-from inpaint.metrics import evaluate
+from inpaint.data.cache import load_sample_split
+from inpaint.method.baselines import BASELINES, mean_fill, telea
+from inpaint.method.masks import make_mask
+from inpaint.method.metrics import evaluate
+from inpaint.method.pixels import to_tensor
 
 
 @pytest.fixture(scope="module")

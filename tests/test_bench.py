@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from inpaint import bench
-from inpaint.config import train_config
+from inpaint.study.profiles import PROFILES, train_config
+from inpaint.tools import bench
 
 
 def rate(cell: str) -> float:
@@ -14,7 +14,7 @@ def rate(cell: str) -> float:
 
 
 def test_the_table_has_every_row_at_each_width_and_its_ratios_follow_its_rates():
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     rows = bench.table(config, steps=1, solver_iters=2, rounds=1, widths=(32,))
     names = [r["what"] for r in rows]
     assert names == [

@@ -4,9 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from inpaint.blend import paste, poisson
-from inpaint.data import load_sample_split, to_tensor
-from inpaint.masks import make_mask
+from inpaint.data.cache import load_sample_split
+from inpaint.method.blend import paste, poisson
+from inpaint.method.masks import make_mask
+from inpaint.method.pixels import to_tensor
 
 KINDS = ("center", "pattern", "random", "half-left", "half-bottom")
 

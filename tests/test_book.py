@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
-from inpaint.data import PROJECT_ROOT
+from inpaint.files import PROJECT_ROOT
 
 
 class Resources(HTMLParser):

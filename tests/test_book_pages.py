@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from inpaint.data import PROJECT_ROOT
+from inpaint.files import PROJECT_ROOT
 
 NOTEBOOK_DIRS = ("notebooks", "book/results", "tests/references")
 

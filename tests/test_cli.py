@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from inpaint.cli import build_parser, main
-from inpaint.config import TrainConfig
-from inpaint.solver import SolverConfig
+from inpaint.method.solver import SolverConfig
+from inpaint.tools.cli import build_parser, main
+from inpaint.training.config import TrainConfig
 
 FAST = ["--iters", "3", "--restarts", "1"]
 

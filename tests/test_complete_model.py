@@ -16,15 +16,17 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint import complete as complete_module
-from inpaint import reference, runs
-from inpaint.blend import poisson
-from inpaint.checkpoints import checkpoints
-from inpaint.cli import main
-from inpaint.complete import MODEL_DEFAULTS, Square, put_back, shrink, square_around_hole
-from inpaint.data import COCO_100, DATASETS, SHARED_DIR, list_members
-from inpaint.masks import center
-from inpaint.solver import SolverConfig
+from inpaint.data.decoding import list_members
+from inpaint.data.registry import COCO_100, DATASETS, SHARED_DIR
+from inpaint.method.blend import poisson
+from inpaint.method.masks import center
+from inpaint.method.solver import SolverConfig
+from inpaint.study import gans
+from inpaint.tools import photos as complete_module
+from inpaint.tools.cli import main
+from inpaint.tools.photos import MODEL_DEFAULTS, Square, put_back, shrink, square_around_hole
+from inpaint.training import shipped
+from inpaint.training.checkpoints import checkpoints
 from test_reference import FAKE, make_fake_reference
 
 FAST = ["--iters", "3"]
@@ -41,10 +43,10 @@ def error_line(capsys) -> str:
 def fake_model(tmp_path, monkeypatch):
     """The fake model (G at epochs 5 and 10, D at 10) in a folder that INPAINT_MODELS points to,
     and an empty choices file; returns the model's folder."""
-    monkeypatch.setitem(reference.REFERENCE_MODELS, FAKE.name, FAKE)
+    monkeypatch.setitem(shipped.SHIPPED_MODELS, FAKE.name, FAKE)
     make_fake_reference(tmp_path / "models" / FAKE.folder)
-    monkeypatch.setenv(reference.MODELS_ENV, str(tmp_path / "models"))
-    monkeypatch.setattr(runs, "CHOICES_FILE", tmp_path / "choices.yml")
+    monkeypatch.setenv(shipped.MODELS_ENV, str(tmp_path / "models"))
+    monkeypatch.setattr(gans, "CHOICES_FILE", tmp_path / "choices.yml")
     return tmp_path / "models" / FAKE.folder
 
 
@@ -91,7 +93,7 @@ def test_model_by_name_uses_the_last_epoch_when_none_is_chosen(fake_model, tmp_p
 
 def test_model_by_path_uses_the_chosen_epoch_and_the_nearest_discriminator(fake_model, tmp_path,
                                                                           capsys, solver_configs):
-    runs.CHOICES_FILE.write_text(f"{FAKE.name}:\n  epoch: 5\n  reason: the fills look best\n")
+    gans.CHOICES_FILE.write_text(f"{FAKE.name}:\n  epoch: 5\n  reason: the fills look best\n")
     photo, mask, _, _ = photo_and_mask(tmp_path)
     for i, model in enumerate((fake_model, fake_model.parent)):  # the folder, or one holding it
         assert main(["complete", "--model", str(model), "--input", str(photo), "--mask",
@@ -221,7 +223,7 @@ def test_a_64x64_photo_is_blended_as_in_the_study(sample_val):
 # ------------------------------------------------------------------ a real MSCOCO photo
 
 COCO = SHARED_DIR / COCO_100.filename
-REAL_MODEL = reference.SHARED_MODELS_DIR / "tiny-imagenet-full"
+REAL_MODEL = shipped.SHARED_MODELS_DIR / "tiny-imagenet-full"
 
 
 @pytest.mark.skipif(not (COCO.is_file() and REAL_MODEL.is_dir()),

@@ -6,7 +6,7 @@ import tomllib
 import yaml
 from packaging.specifiers import SpecifierSet  # packaging comes with pytest
 
-from inpaint.data import PROJECT_ROOT
+from inpaint.files import PROJECT_ROOT
 
 
 def pyproject() -> dict:

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint import chapters, findings
-from inpaint.config import get_profile
-from inpaint.experiments import FIRST_START, YEH, YEH_PASTE
+from inpaint.study import chapters, findings
+from inpaint.study.fills import FIRST_START, YEH, YEH_PASTE
+from inpaint.study.profiles import get_profile
 
 N = 64
 
@@ -77,16 +77,15 @@ def test_the_ranking_is_paired_and_corrected():
 
 
 def test_missing_notebooks_are_named(tmp_path, monkeypatch):
-    from inpaint import experiments
-    monkeypatch.setattr(experiments, "RUNS_DIR", tmp_path)
+    monkeypatch.setattr(chapters, "RUNS_DIR", tmp_path)
     settings = get_profile("ci")
-    experiments.save_table(settings, "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
+    chapters.save_table(settings, "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
     tables = findings.load_tables(settings)
     assert tables["rules"] is not None and tables["ablation_images"] is None
     assert "06_solver_behaviour" not in findings.missing(tables)
     assert "03_lambda_norm_ablation" in findings.missing(tables)
     with pytest.raises(ValueError, match="no chapter writes"):
-        experiments.save_table(settings, "not_a_table", pd.DataFrame())
+        chapters.save_table(settings, "not_a_table", pd.DataFrame())
 
 
 def test_the_conclusion_sorts_the_choices_into_those_that_matter_and_those_that_do_not():

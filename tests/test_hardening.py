@@ -20,16 +20,19 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint import complete as complete_module
-from inpaint import data, masks
-from inpaint import train as train_module
-from inpaint.checkpoints import CheckpointError, checkpoints, load_checkpoint
-from inpaint.cli import main
-from inpaint.complete import read_images
-from inpaint.config import train_config
-from inpaint.data import SAMPLE_DIR, Archive, DatasetSpec, Split
-from inpaint.solver import SolverConfig
-from inpaint.train import train
+from inpaint import files
+from inpaint.data import cache as data_cache, registry
+from inpaint.data.cache import SAMPLE_DIR
+from inpaint.data.registry import Archive, DatasetSpec, Split
+from inpaint.method import masks
+from inpaint.method.solver import SolverConfig
+from inpaint.study.profiles import PROFILES, train_config
+from inpaint.tools import photos as complete_module
+from inpaint.tools.cli import main
+from inpaint.tools.photos import read_photos
+from inpaint.training import train as train_module
+from inpaint.training.checkpoints import CheckpointError, checkpoints, load_checkpoint
+from inpaint.training.train import train
 
 FAST = ["--iters", "3", "--restarts", "1"]
 SAMPLE_JPEGS = sorted((SAMPLE_DIR / "val").glob("*.JPEG"))
@@ -60,17 +63,17 @@ def toy(tmp_path, monkeypatch):
     raw, shared, cache = tmp_path / "raw", tmp_path / "shared", tmp_path / "cache"
     for folder in (raw, shared, cache):
         folder.mkdir()
-    for name in ("RAW_DIR", "SHARED_DIR", "CACHE_DIR"):
-        monkeypatch.setattr(data, name, {"RAW_DIR": raw, "SHARED_DIR": shared,
-                                         "CACHE_DIR": cache}[name])
+    monkeypatch.setattr(registry, "RAW_DIR", raw)
+    monkeypatch.setattr(registry, "SHARED_DIR", shared)
+    monkeypatch.setattr(data_cache, "CACHE_DIR", cache)
     monkeypatch.delenv("INPAINT_DATA", raising=False)
     with zipfile.ZipFile(raw / "toy.zip", "w") as archive:
         for image in sorted((SAMPLE_DIR / "train").glob("*.JPEG")):
             archive.write(image, f"images/{image.name}")
     checksum = "sha256:" + hashlib.sha256((raw / "toy.zip").read_bytes()).hexdigest()
     split = Split((Archive("toy.zip", checksum),), "images/*.JPEG")
-    monkeypatch.setitem(data.DATASETS, "toy", DatasetSpec("toy", "test", "test", "none",
-                                                          {"train": split, "val": split}))
+    monkeypatch.setitem(registry.DATASETS, "toy", DatasetSpec("toy", "test", "test", "none",
+                                                              {"train": split, "val": split}))
     return {"raw": raw, "cache": cache}
 
 
@@ -83,13 +86,13 @@ def complete(checkpoint, images, out, *extra):
 
 def test_1_limit_zero_is_refused_and_never_caches_an_empty_full_dataset(toy, tmp_path, capsys):
     with pytest.raises(ValueError, match=r"limit must be a whole number of at least 1, got 0"):
-        data.load_images("toy", "train", limit=0)
+        data_cache.load_images("toy", "train", limit=0)
     assert main(["train", "--profile", "ci", "--dataset", "toy", "--limit", "0",
                  "--out", str(tmp_path / "run")]) == 2
     assert "--limit" in error_line(capsys)
     assert not any(toy["cache"].iterdir()) and not (tmp_path / "run").exists()
-    assert len(data.load_images("toy", "train")) == 64  # the full set is intact
-    assert len(data.load_images("toy", "train", limit=5)) == 5
+    assert len(data_cache.load_images("toy", "train")) == 64  # the full set is intact
+    assert len(data_cache.load_images("toy", "train", limit=5)) == 5
     names = sorted(p.name for p in toy["cache"].iterdir())
     assert len(names) == 2 and any("-all-" in n for n in names) and any("-limit5-" in n for n in names)
 
@@ -97,7 +100,7 @@ def test_1_limit_zero_is_refused_and_never_caches_an_empty_full_dataset(toy, tmp
 # 2 ------------------------------------------------------------------ log after an early kill
 
 def test_2_resume_after_a_kill_before_the_first_checkpoint_keeps_one_clean_log(ci_run, tmp_path):
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     train(config, tmp_path, stop_after_epoch=1, progress=False)
     # As if killed during epoch 1's save: no checkpoint, and a torn last log line.
     shutil.rmtree(tmp_path / "checkpoints")
@@ -117,7 +120,7 @@ def test_2_resume_after_a_kill_before_the_first_checkpoint_keeps_one_clean_log(c
 # 3 ------------------------------------------------------------------ refused resume writes nothing
 
 def test_3_refused_resume_keeps_the_runs_noise_config_and_log(tmp_path):
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     train(config, tmp_path, stop_after_epoch=1, progress=False)
     kept = {name: (tmp_path / name).read_bytes() for name in ("fixed_noise.pt", "config.json",
                                                               "log.csv")}
@@ -148,13 +151,14 @@ def test_4_inputs_sharing_a_stem_keep_both_results(checkpoint, tmp_path):
 
 def test_5_a_missing_data_path_is_an_error_not_a_fallback(toy, tmp_path, monkeypatch, capsys):
     missing = tmp_path / "nonexistent"
-    with pytest.raises(data.DatasetNotFoundError, match=r"--data .*nonexistent does not exist"):
-        data.locate("toy", "train", source=missing)  # although data/raw holds toy.zip
+    with pytest.raises(registry.DatasetNotFoundError, match=r"--data .*nonexistent does not exist"):
+        registry.locate("toy", "train", source=missing)  # although data/raw holds toy.zip
     assert main(["data", "--profile", "ci", "--dataset", "toy", "--data", str(missing)]) == 2
     assert "does not exist" in error_line(capsys)
     monkeypatch.setenv("INPAINT_DATA", str(missing))
-    with pytest.raises(data.DatasetNotFoundError, match=r"INPAINT_DATA .*nonexistent does not exist"):
-        data.load_images("toy", "train")
+    with pytest.raises(registry.DatasetNotFoundError,
+                       match=r"INPAINT_DATA .*nonexistent does not exist"):
+        data_cache.load_images("toy", "train")
     monkeypatch.delenv("INPAINT_DATA")
     # The committed sample takes no --data: saying so beats ignoring it.
     assert main(["train", "--profile", "ci", "--data", str(toy["raw"] / "toy.zip"),
@@ -165,17 +169,18 @@ def test_5_a_missing_data_path_is_an_error_not_a_fallback(toy, tmp_path, monkeyp
 # 6 ------------------------------------------------------------------ an empty cache file
 
 def test_6_an_empty_cache_file_is_rebuilt_with_a_warning(toy):
-    images = data.load_images("toy", "train")
+    images = data_cache.load_images("toy", "train")
     cache_file = next(toy["cache"].iterdir())
     cache_file.write_bytes(b"")
     with pytest.warns(UserWarning, match="unreadable"):
-        again = data.load_images("toy", "train")
+        again = data_cache.load_images("toy", "train")
     np.testing.assert_array_equal(again, images)
     assert cache_file.stat().st_size > 0  # rewritten
-    np.testing.assert_array_equal(data.load_images("toy", "train"), images)
+    np.testing.assert_array_equal(data_cache.load_images("toy", "train"), images)
 
 
-# 7 ------------------------------------------------------------------ values that gave wrong results
+# 7 ------------------------------------------------------------------ values that gave wrong
+# results
 
 @pytest.mark.parametrize("flag,value,setting", [
     ("--lam", "nan", "lam"), ("--lam", "inf", "lam"), ("--lam", "-1", "lam"),
@@ -209,7 +214,7 @@ def test_8_a_16_bit_greyscale_png_is_scaled_not_clipped(tmp_path):
     values = np.linspace(0, 65535, 64 * 64).round().astype(np.uint16).reshape(64, 64)
     Image.fromarray(values).save(tmp_path / "deep.png")
     assert Image.open(tmp_path / "deep.png").mode.startswith("I")  # really 16-bit
-    _, decoded = read_images(tmp_path / "deep.png")
+    decoded = np.stack(read_photos(tmp_path / "deep.png").images)
     expected = np.round(values / 257).astype(np.uint8)
     for channel in range(3):
         np.testing.assert_array_equal(decoded[0, :, :, channel], expected)
@@ -223,7 +228,7 @@ def test_9_transparent_pixels_are_composited_on_white_with_a_warning(tmp_path):
     rgba[:, :32, :3] = 0  # what is under the transparent area: black
     Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
     with pytest.warns(UserWarning, match=r"transparent pixels, composited on white.*cut.png"):
-        _, decoded = read_images(tmp_path / "cut.png")
+        decoded = np.stack(read_photos(tmp_path / "cut.png").images)
     assert (decoded[0, :, :32] == 255).all()
     np.testing.assert_array_equal(decoded[0, :, 32:], rgb[:, 32:])
 
@@ -262,7 +267,7 @@ def test_11_unwritable_out_is_refused_before_the_solve(checkpoint, images, tmp_p
         def read_only(*args, **kwargs):
             raise PermissionError(13, "Permission denied")
 
-        monkeypatch.setattr(data, "tempfile", SimpleNamespace(TemporaryFile=read_only))
+        monkeypatch.setattr(files, "tempfile", SimpleNamespace(TemporaryFile=read_only))
     assert complete(checkpoint, images, locked / "out") == 2
     assert "not writable (Permission denied)" in error_line(capsys)
     locked.chmod(0o755)
@@ -380,7 +385,7 @@ def test_13_an_interrupted_complete_is_marked_and_refused_until_overwrite(
 def test_13_a_failed_write_never_leaves_a_file_under_the_real_name(tmp_path):
     target = tmp_path / "x_completed.png"
     with pytest.raises(OSError):
-        with data.atomic_path(target) as tmp:
+        with files.atomic_path(target) as tmp:
             tmp.write_bytes(b"\x89PNG half an ima")
             raise OSError("disk full")
     assert list(tmp_path.iterdir()) == []

@@ -1,11 +1,11 @@
 """Hardening, item 6: an image's result does not depend on the other images of its folder, on
 its place among them or on the batch size. Each image's starting codes come from its own pixels
-and the seed (`inpaint.solver.initial_codes`)."""
+and the seed (`inpaint.method.solver.initial_codes`)."""
 from __future__ import annotations
 
 import shutil
 
-from inpaint.cli import main
+from inpaint.tools.cli import main
 
 FAST = ["--iters", "5", "--restarts", "2", "--mask", "center"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint.checkpoints import CheckpointError, load_checkpoint, load_models
-from inpaint.cli import main
+from inpaint.tools.cli import main
+from inpaint.training.checkpoints import CheckpointError, load_checkpoint, load_models
 
 FAST = ["--iters", "3", "--restarts", "1"]
 

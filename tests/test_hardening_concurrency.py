@@ -14,19 +14,20 @@ from pathlib import Path
 import pandas as pd
 
 import inpaint
-from inpaint.cli import main
+
+from inpaint.tools.cli import main
 
 FAST = ["--iters", "3", "--restarts", "1"]
 # A `complete` whose solve takes 4 s longer, so that the other run starts while it holds --out.
 SLOW_RUN = """
 import sys, time
-import inpaint.complete as c
+import inpaint.tools.photos as c
 solve = c.complete
 def slow(*args, **kwargs):
     time.sleep(4)
     return solve(*args, **kwargs)
 c.complete = slow
-from inpaint.cli import main
+from inpaint.tools.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -7,8 +7,8 @@ import errno
 import torch
 from PIL import Image
 
-from inpaint.checkpoints import checkpoints
-from inpaint.cli import main
+from inpaint.tools.cli import main
+from inpaint.training.checkpoints import checkpoints
 
 FAST = ["--iters", "3", "--restarts", "1"]
 

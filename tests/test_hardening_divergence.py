@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from inpaint import complete as complete_module
-from inpaint.cli import main
-from inpaint.solver import SolverConfig
+from inpaint.method.solver import SolverConfig
+from inpaint.tools import photos as complete_module
+from inpaint.tools.cli import main
 
 FAST = ["--iters", "3", "--restarts", "1"]
 

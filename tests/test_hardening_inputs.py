@@ -15,10 +15,11 @@ import pytest
 from PIL import Image, ImageCms
 
 import inpaint
-from inpaint import complete as complete_module
-from inpaint import train as train_module
-from inpaint.cli import build_parser, main
-from inpaint.data import SAMPLE_DIR
+
+from inpaint.data.cache import SAMPLE_DIR
+from inpaint.tools import photos as complete_module
+from inpaint.tools.cli import build_parser, main
+from inpaint.training import train as train_module
 
 FAST = ["--iters", "3", "--restarts", "1"]
 SAMPLE_JPEGS = sorted((SAMPLE_DIR / "val").glob("*.JPEG"))

@@ -6,8 +6,8 @@ import shutil
 
 import pandas as pd
 
-from inpaint.cli import main
-from inpaint.data import SAMPLE_DIR
+from inpaint.data.cache import SAMPLE_DIR
+from inpaint.tools.cli import main
 
 FAST = ["--iters", "3", "--restarts", "1"]
 

@@ -4,7 +4,7 @@ images than asked or failing deep inside."""
 import pytest
 import torch
 
-from inpaint import experiments
+from inpaint.study import experiments
 
 
 @pytest.fixture(autouse=True)

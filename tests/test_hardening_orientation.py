@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageOps
 
-from inpaint.cli import main
-from inpaint.data import SAMPLE_DIR
+from inpaint.data.cache import SAMPLE_DIR
+from inpaint.tools.cli import main
 
 FAST = ["--iters", "3", "--restarts", "1"]
 ORIENTATION = 0x0112  # the EXIF tag; 6 = "rotate 90 degrees clockwise to view"

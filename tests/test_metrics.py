@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint.data import load_sample_split, to_tensor
-from inpaint.masks import center, make_mask
-from inpaint.metrics import COLUMNS, evaluate, l1, psnr
+from inpaint.data.cache import load_sample_split
+from inpaint.method.masks import center, make_mask
+from inpaint.method.metrics import COLUMNS, evaluate, l1, psnr
+from inpaint.method.pixels import to_tensor
 
 
 @pytest.fixture(scope="module")

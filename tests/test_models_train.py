@@ -7,12 +7,12 @@ from dataclasses import asdict, replace
 import pytest
 import torch
 
-from inpaint.config import train_config
-from inpaint.data import to_tensor, to_uint8
-from inpaint.models import Discriminator, Generator, sample_z
-from inpaint.checkpoints import CheckpointError, checkpoints, load_checkpoint, load_models
-from inpaint.precision import resolve_precision
-from inpaint.train import data_device, epoch_randomness, real_batch, train, write_rows
+from inpaint.method.models import Discriminator, Generator, sample_z
+from inpaint.method.pixels import to_tensor, to_uint8
+from inpaint.method.precision import resolve_precision
+from inpaint.study.profiles import PROFILES, train_config
+from inpaint.training.checkpoints import CheckpointError, checkpoints, load_checkpoint, load_models
+from inpaint.training.train import data_device, epoch_randomness, real_batch, train, write_rows
 
 
 def test_generator_and_discriminator_shapes_and_ranges():
@@ -26,7 +26,7 @@ def test_generator_and_discriminator_shapes_and_ranges():
 
 
 def test_ci_run_writes_checkpoints_log_and_samples(ci_run):
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     assert sorted(checkpoints(ci_run)) == list(range(1, config.epochs + 1))
     assert sorted(p.name for p in (ci_run / "samples").iterdir()) == [
         f"epoch_{e:03d}.png" for e in range(1, config.epochs + 1)]
@@ -41,7 +41,7 @@ def test_ci_run_writes_checkpoints_log_and_samples(ci_run):
 
 
 def test_resumed_run_matches_uninterrupted_run(ci_run, tmp_path):
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     train(config, tmp_path, stop_after_epoch=1, progress=False)
     train(config, tmp_path, resume=True, progress=False)
     final = config.epochs
@@ -57,11 +57,11 @@ def test_resumed_run_matches_uninterrupted_run(ci_run, tmp_path):
 
 def test_existing_run_is_not_overwritten(ci_run):
     with pytest.raises(FileExistsError, match="--resume"):
-        train(train_config("ci"), ci_run, progress=False)
+        train(train_config(PROFILES["ci"]), ci_run, progress=False)
 
 
 def test_resume_with_other_settings_is_refused(ci_run, tmp_path):
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     train(config, tmp_path, stop_after_epoch=1, progress=False)
     with pytest.raises(CheckpointError, match=r"lr: run 0.0002, now 0.001\).*only --epochs"):
         train(replace(config, lr=1e-3), tmp_path, resume=True, progress=False)
@@ -83,7 +83,7 @@ class Unpicklable:
 def test_a_checkpoint_is_read_without_running_code_from_it(tmp_path, ci_run):
     """weights_only=True: a real checkpoint (tensors and plain containers) loads; one that would
     construct an arbitrary object is refused."""
-    assert load_checkpoint(checkpoints(ci_run)[1])["config"] == asdict(train_config("ci"))
+    assert load_checkpoint(checkpoints(ci_run)[1])["config"] == asdict(train_config(PROFILES["ci"]))
     path = tmp_path / "epoch_001.pt"
     torch.save({"generator": {}, "discriminator": {}, "config": Unpicklable()}, path)
     with pytest.raises(CheckpointError, match="cannot be read"):
@@ -92,7 +92,7 @@ def test_a_checkpoint_is_read_without_running_code_from_it(tmp_path, ci_run):
 
 def test_schedule_of_the_original_post(tmp_path):
     """"30:10"-style blocks: D-only batches, then G-only batches, logged as such."""
-    config = train_config("ci", schedule="2:1", epochs=1)
+    config = train_config(PROFILES["ci"], schedule="2:1", epochs=1)
     train(config, tmp_path, progress=False)
     with open(tmp_path / "log.csv") as handle:
         phases = [row["phase"] for row in csv.DictReader(handle)]
@@ -116,7 +116,7 @@ def test_real_batch_scales_like_to_tensor_and_flips_left_right(sample_val):
 
 
 def test_epoch_randomness_is_drawn_as_one_batch_at_a_time():
-    config = train_config("ci")
+    config = train_config(PROFILES["ci"])
     order, flips, codes = epoch_randomness(50, 3, config, torch.Generator().manual_seed(5))
     rng = torch.Generator().manual_seed(5)
     assert torch.equal(order, torch.randperm(50, generator=rng))

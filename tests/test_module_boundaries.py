@@ -10,9 +10,10 @@ import sys
 
 import pytest
 
-from inpaint.data import PROJECT_ROOT
+from inpaint.files import PROJECT_ROOT
 
-TRAINING_AND_STUDY = ("inpaint.train", "inpaint.experiments", "inpaint.pipeline")
+TRAINING_AND_STUDY = ("inpaint.training.train", "inpaint.study.experiments",
+                      "inpaint.tools.pipeline")
 
 
 def imported_modules(*args: str) -> set[str]:
@@ -25,16 +26,17 @@ def imported_modules(*args: str) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [
-    ("-c", "import inpaint.complete"),
-    ("-c", "import inpaint.runs"),  # what `complete --model NAME` loads for the chosen epoch
+    ("-c", "import inpaint.tools.photos"),
+    ("-c", "import inpaint.study.gans"),  # what `complete --model NAME` loads for the chosen epoch
     ("-m", "inpaint", "complete", "--help"),
-], ids=["import complete", "import runs", "complete --help"])
+], ids=["import photos", "import gans", "complete --help"])
 def test_completing_loads_nothing_of_training_or_the_study(args):
     loaded = imported_modules(*args)
-    assert "inpaint.complete" in loaded or "inpaint.runs" in loaded  # the listing was read
+    # the listing was read
+    assert "inpaint.tools.photos" in loaded or "inpaint.study.gans" in loaded
     pulled_in = sorted(set(TRAINING_AND_STUDY) & loaded)
     assert not pulled_in, (
         f"`python {' '.join(args)}` imports {pulled_in}: completing an image must not load the "
-        f"training loop or the study; import checkpoint and device helpers from "
-        f"inpaint.checkpoints and precision ones from inpaint.precision, or import the training "
-        f"module inside the function that trains")
+        f"training loop or the study; import checkpoint helpers from inpaint.training.checkpoints "
+        f"and device ones from inpaint.method.device, or import the training module inside the "
+        f"function that trains")

@@ -5,8 +5,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from inpaint import pipeline, runs
-from inpaint.chapters import Chapter
+from inpaint.study import chapters, gans
+from inpaint.study.chapters import Chapter
+from inpaint.study.profiles import PROFILES
+from inpaint.tools import fingerprints, pages, pipeline
 
 
 def write_notebook(folder, name, sources):
@@ -22,31 +24,31 @@ def write_notebook(folder, name, sources):
 def notebooks(tmp_path, monkeypatch):
     source, out = tmp_path / "notebooks", tmp_path / "results"
     source.mkdir()
-    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
-    monkeypatch.setattr(pipeline, "CHAPTERS", (Chapter("ok"),))
+    monkeypatch.setattr(fingerprints, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(chapters, "CHAPTERS", (Chapter("ok"),))
     write_notebook(source, "ok", ["print('profile is', profile)"])
     return source, out
 
 
 def test_notebook_runs_with_the_profile_then_is_skipped(notebooks, capsys):
     source, out = notebooks
-    first = pipeline.run_notebooks("ci", out)
+    first = pipeline.run_notebooks(PROFILES["ci"], out)
     executed = nbformat.read(out / "ok.ipynb", 4)
     assert "profile is ci" in executed.cells[-1].outputs[0].text
     assert isinstance(first["ok"], float)
-    pipeline.run_notebooks("ci", out)
+    pipeline.run_notebooks(PROFILES["ci"], out)
     assert "up to date, skipped" in capsys.readouterr().out
     write_notebook(source, "ok", ["print('changed', profile)"])
-    pipeline.run_notebooks("ci", out)
+    pipeline.run_notebooks(PROFILES["ci"], out)
     assert "changed ci" in nbformat.read(out / "ok.ipynb", 4).cells[-1].outputs[0].text
 
 
 def test_failing_notebook_names_notebook_and_cell(notebooks, monkeypatch):
     source, out = notebooks
     write_notebook(source, "broken", ["x = 1", "raise ValueError('the mask is empty')"])
-    monkeypatch.setattr(pipeline, "CHAPTERS", (Chapter("broken"),))
+    monkeypatch.setattr(chapters, "CHAPTERS", (Chapter("broken"),))
     with pytest.raises(pipeline.NotebookFailed) as error:
-        pipeline.run_notebooks("ci", out)
+        pipeline.run_notebooks(PROFILES["ci"], out)
     message = str(error.value)
     assert "broken" in message and "cell 3" in message and "the mask is empty" in message
 
@@ -56,20 +58,20 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     read that file, so changing it (and nothing else) must re-run exactly those notebooks."""
     source, out = tmp_path / "notebooks", tmp_path / "results"
     source.mkdir()
-    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
-    monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
-    names = pipeline.study_notebooks()
-    chosen = runs.chosen_epoch_file("ci")
+    monkeypatch.setattr(fingerprints, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(gans, "RUNS_DIR", tmp_path / "runs")
+    names = chapters.in_study()
+    chosen = gans.chosen_epoch_file(PROFILES["ci"])
     chosen.parent.mkdir(parents=True)
     chosen.write_text('{"epoch": 2}')
     for name in names:
         write_notebook(source, name, [f"print('{name} ran')"])
-    pipeline.run_notebooks("ci", out)
-    pipeline.run_notebooks("ci", out)
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    pipeline.run_notebooks(PROFILES["ci"], out)
     assert capsys.readouterr().out.count("up to date, skipped") == len(names)
 
     chosen.write_text('{"epoch": 3}')
-    pipeline.run_notebooks("ci", out)
+    pipeline.run_notebooks(PROFILES["ci"], out)
     log = capsys.readouterr().out
     rerun = {name for name in names if f"{name}: running" in log}
     assert rerun == {"03_lambda_norm_ablation", "04_reconstruction_grids", "05_comparison",
@@ -81,53 +83,55 @@ def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypa
     whether it is missing or out of date and which command runs it; `--long` runs it."""
     source, out = tmp_path / "notebooks", tmp_path / "results"
     source.mkdir()
-    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", source)
-    monkeypatch.setattr(runs, "RUNS_DIR", tmp_path / "runs")
-    monkeypatch.setattr(pipeline, "book_dirs", lambda profile: (out, tmp_path / "generated"))
-    for name in pipeline.notebooks():
+    monkeypatch.setattr(fingerprints, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(gans, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(fingerprints, "book_dirs", lambda settings: (out, tmp_path / "generated"))
+    for name in chapters.names():
         write_notebook(source, name, [f"print('{name} ran')"])
-    long = next(iter(pipeline.long_notebooks()))
-    pipeline.run_notebooks("ci")
+    long = next(iter(chapters.long_commands()))
+    pipeline.run_notebooks(PROFILES["ci"])
     assert f"{long}: running" not in capsys.readouterr().out
-    assert pipeline.long_notebook_status("ci") == {long: "missing"}
-    pipeline.report_long_notebooks("ci")
+    assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "missing"}
+    pipeline.report_long_notebooks(PROFILES["ci"])
     assert f"{long}: missing" in capsys.readouterr().out
 
-    pipeline.run_notebooks("ci", names=pipeline.notebooks())
+    pipeline.run_notebooks(PROFILES["ci"], names=chapters.names())
     assert f"{long}: running" in capsys.readouterr().out
-    assert pipeline.long_notebook_status("ci") == {long: "up to date"}
+    assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "up to date"}
     write_notebook(source, long, ["print('changed')"])
-    pipeline.run_notebooks("ci")
-    assert pipeline.long_notebook_status("ci") == {long: "out of date"}
+    pipeline.run_notebooks(PROFILES["ci"])
+    assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "out of date"}
     assert "ran" in nbformat.read(out / f"{long}.ipynb", 4).cells[-1].outputs[0].text
 
 
 def test_the_time_table_lists_the_long_chapter_once_under_its_own_command():
     """After `make beyond` the long chapter is among the notebooks that ran; the reproducibility
     page's time table must still count it apart from `make study`, and once."""
-    long = next(iter(pipeline.long_notebooks()))
-    rows = pipeline.notebook_rows({"01_training_curves": 60.0, long: 2900.0}, {long: 3000.0})
+    long = next(iter(chapters.long_commands()))
+    rows = pages.notebook_rows({"01_training_curves": 60.0, long: 2900.0}, {long: 3000.0})
     assert rows == {"01_training_curves": 60.0,
-                    f"{long} (`{pipeline.long_notebooks()[long]}`)": 3000.0}
+                    f"{long} (`{chapters.long_commands()[long]}`)": 3000.0}
 
 
 def test_only_the_published_profile_writes_the_committed_book():
     """Trying a quick profile must not overwrite book/results or book/_generated."""
-    assert pipeline.book_dirs(pipeline.PUBLISHED) == (pipeline.RESULTS_DIR, pipeline.GENERATED_DIR)
+    published = PROFILES[fingerprints.PUBLISHED]
+    assert fingerprints.book_dirs(published) == (fingerprints.RESULTS_DIR,
+                                                 fingerprints.GENERATED_DIR)
     for profile in ("ci", "full"):
-        results, generated = pipeline.book_dirs(profile)
-        assert results.is_relative_to(runs.RUNS_DIR / profile)
-        assert generated.is_relative_to(runs.RUNS_DIR / profile)
+        results, generated = fingerprints.book_dirs(PROFILES[profile])
+        assert results.is_relative_to(gans.RUNS_DIR / profile)
+        assert generated.is_relative_to(gans.RUNS_DIR / profile)
 
 
 def test_the_study_stops_at_once_without_the_reference_model(tmp_path, monkeypatch):
     """No weights: an error naming the places looked and how to make them, before any training."""
-    from inpaint import reference
-    monkeypatch.delenv(reference.MODELS_ENV, raising=False)
-    monkeypatch.setattr(reference, "DATA_MODELS_DIR", tmp_path / "data" / "models")
-    monkeypatch.setattr(reference, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
+    from inpaint.training import shipped
+    monkeypatch.delenv(shipped.MODELS_ENV, raising=False)
+    monkeypatch.setattr(shipped, "DATA_MODELS_DIR", tmp_path / "data" / "models")
+    monkeypatch.setattr(shipped, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
     monkeypatch.setattr(pipeline, "training_images", lambda config: pytest.fail("trained"))
-    with pytest.raises(reference.ReferenceNotFoundError) as error:
-        pipeline.run_study("cpu")
+    with pytest.raises(shipped.ShippedModelNotFoundError) as error:
+        pipeline.run_study(PROFILES["cpu"])
     message = str(error.value)
     assert str(tmp_path / "shared" / "models") in message and "make study PROFILE=full" in message

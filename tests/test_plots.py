@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from inpaint import plots  # noqa: E402
+from inpaint.study import plots
 
 METHODS = ["GAN (paste)", "GAN (poisson)", "GAN ensemble of 8 starts (poisson)", "mean", "telea",
            "navier-stokes", "biharmonic", "Yeh et al. (reported)", "Context Encoders",

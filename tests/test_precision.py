@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint.config import train_config
-from inpaint.precision import native_cpu_bf16, resolve_precision
+from inpaint.method.precision import native_cpu_bf16, resolve_precision
+from inpaint.study.profiles import PROFILES, train_config
 
 
 @pytest.mark.parametrize("forced, expected", [("1", "bf16"), ("0", "fp32")])
@@ -29,4 +29,4 @@ def test_a_bad_override_is_refused(monkeypatch):
 
 
 def test_the_ci_profile_is_fixed_to_fp32_so_its_references_hold_everywhere():
-    assert train_config("ci").precision == "fp32"
+    assert train_config(PROFILES["ci"]).precision == "fp32"

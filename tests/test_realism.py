@@ -1,4 +1,5 @@
-"""The classifier two-sample test (inpaint.realism) on real Tiny ImageNet validation photographs:
+"""The classifier two-sample test (inpaint.method.realism) on real Tiny ImageNet validation
+photographs:
 near chance for real against real, near 1 for a mean-colour fill, and clear errors on bad input.
 
 The two training tests share one shortened run per comparison (128 against 128 images, 3 seeds,
@@ -10,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint import stats
+from inpaint.data.registry import DatasetNotFoundError
+from inpaint.method.baselines import mean_fill
+from inpaint.method.masks import make_mask
+from inpaint.method.realism import region, two_sample_test
+from inpaint.study import stats
+from inpaint.study.profiles import get_profile
 
-from inpaint.config import get_profile
-from inpaint.baselines import mean_fill
-from inpaint.data import DatasetNotFoundError
-from inpaint.masks import make_mask
-from inpaint.realism import region, two_sample_test
 
 SHORT = dict(seeds=3, steps=100, batch=32)
 
@@ -24,7 +25,7 @@ SHORT = dict(seeds=3, steps=100, batch=32)
 @pytest.fixture(scope="module")
 def halves() -> tuple[torch.Tensor, torch.Tensor]:
     """256 Tiny ImageNet validation photographs split into two disjoint sets of 128."""
-    from inpaint.experiments import validation_images
+    from inpaint.study.experiments import validation_images
     try:
         images = validation_images(get_profile("cpu"), n=256)
     except DatasetNotFoundError as error:

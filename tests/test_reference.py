@@ -9,12 +9,12 @@ import shutil
 import pytest
 import torch
 
-from inpaint import reference
-from inpaint.data import PROJECT_ROOT
-from inpaint.models import Discriminator, Generator, sample_z
-from inpaint.train import LOG_FIELDS
+from inpaint.files import PROJECT_ROOT
+from inpaint.method.models import Discriminator, Generator, sample_z
+from inpaint.training import shipped
+from inpaint.training.train import LOG_FIELDS
 
-FAKE = reference.ReferenceModel(
+FAKE = shipped.ShippedModel(
     name="tiny-fake", folder="tiny-fake", width=8, generator_epochs=(5, 10),
     discriminator_epochs=(10,), description="a width-8 stand-in made by the tests",
     command="python -m inpaint train --profile ci")
@@ -49,83 +49,83 @@ def make_fake_reference(folder, width: int = 8) -> dict:
                     for k, v in discriminator.state_dict().items()},
                    folder / FAKE.discriminator_filename(epoch))
     originals["noise"] = sample_z(64, generator=torch.Generator().manual_seed(1))
-    torch.save(originals["noise"], folder / reference.FIXED_NOISE_FILENAME)
-    with gzip.open(folder / reference.LOG_FILENAME, "wt", newline="") as handle:
+    torch.save(originals["noise"], folder / shipped.FIXED_NOISE_FILENAME)
+    with gzip.open(folder / shipped.LOG_FILENAME, "wt", newline="") as handle:
         handle.write(",".join(LOG_FIELDS) + "\n")
         handle.write("0,1,DG,1.5,3.2,0.4,0.3,0.8\n")
         handle.write("1,1,D,1.4,,0.5,0.2,0.9\n")
-    (folder / reference.RUN_INFO_FILENAME).write_text(json.dumps({"config": {"width": width}}))
+    (folder / shipped.RUN_INFO_FILENAME).write_text(json.dumps({"config": {"width": width}}))
     write_sums(folder)
     return originals
 
 
 def write_sums(folder) -> None:
     lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}"
-             for p in sorted(folder.iterdir()) if p.name != reference.SUMS_FILENAME]
-    (folder / reference.SUMS_FILENAME).write_text("\n".join(lines) + "\n")
+             for p in sorted(folder.iterdir()) if p.name != shipped.SUMS_FILENAME]
+    (folder / shipped.SUMS_FILENAME).write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture
 def places(tmp_path, monkeypatch):
     """The fake model registered, the project's folders pointed into tmp_path, INPAINT_MODELS unset."""
-    monkeypatch.setitem(reference.REFERENCE_MODELS, FAKE.name, FAKE)
-    monkeypatch.setattr(reference, "DATA_MODELS_DIR", tmp_path / "project" / "data" / "models")
-    monkeypatch.setattr(reference, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
-    monkeypatch.delenv(reference.MODELS_ENV, raising=False)
+    monkeypatch.setitem(shipped.SHIPPED_MODELS, FAKE.name, FAKE)
+    monkeypatch.setattr(shipped, "DATA_MODELS_DIR", tmp_path / "project" / "data" / "models")
+    monkeypatch.setattr(shipped, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
+    monkeypatch.delenv(shipped.MODELS_ENV, raising=False)
     return tmp_path
 
 
 @pytest.fixture
 def fake(places):
     """A complete fake reference folder in data/models; returns (folder, originals)."""
-    folder = reference.DATA_MODELS_DIR / FAKE.folder
+    folder = shipped.DATA_MODELS_DIR / FAKE.folder
     return folder, make_fake_reference(folder)
 
 
 def test_lookup_order(places, monkeypatch):
     explicit = places / "explicit" / FAKE.folder
     from_env = places / "env" / FAKE.folder
-    data = reference.DATA_MODELS_DIR / FAKE.folder
-    shared = reference.SHARED_MODELS_DIR / FAKE.folder
+    data = shipped.DATA_MODELS_DIR / FAKE.folder
+    shared = shipped.SHARED_MODELS_DIR / FAKE.folder
     for folder in (explicit, from_env, data, shared):
         make_fake_reference(folder)
-    monkeypatch.setenv(reference.MODELS_ENV, str(from_env.parent))
+    monkeypatch.setenv(shipped.MODELS_ENV, str(from_env.parent))
 
-    assert reference.locate_reference(FAKE.name, explicit.parent) == explicit  # a folder of models
-    assert reference.locate_reference(FAKE.name, explicit) == explicit  # the model folder itself
-    assert reference.locate_reference(FAKE.name) == from_env
-    monkeypatch.setenv(reference.MODELS_ENV, str(from_env))  # the model folder itself
-    assert reference.locate_reference(FAKE.name) == from_env
-    monkeypatch.setenv(reference.MODELS_ENV, str(places / "nowhere"))  # skipped when it lacks it
-    assert reference.locate_reference(FAKE.name) == data
-    monkeypatch.delenv(reference.MODELS_ENV)
-    assert reference.locate_reference(FAKE.name) == data
+    assert shipped.locate_shipped(FAKE.name, explicit.parent) == explicit  # a folder of models
+    assert shipped.locate_shipped(FAKE.name, explicit) == explicit  # the model folder itself
+    assert shipped.locate_shipped(FAKE.name) == from_env
+    monkeypatch.setenv(shipped.MODELS_ENV, str(from_env))  # the model folder itself
+    assert shipped.locate_shipped(FAKE.name) == from_env
+    monkeypatch.setenv(shipped.MODELS_ENV, str(places / "nowhere"))  # skipped when it lacks it
+    assert shipped.locate_shipped(FAKE.name) == data
+    monkeypatch.delenv(shipped.MODELS_ENV)
+    assert shipped.locate_shipped(FAKE.name) == data
     shutil.rmtree(data)
-    assert reference.locate_reference(FAKE.name) == shared
+    assert shipped.locate_shipped(FAKE.name) == shared
 
 
 def test_not_found_names_places_and_command(places, monkeypatch):
-    monkeypatch.setenv(reference.MODELS_ENV, str(places / "env"))
-    with pytest.raises(reference.ReferenceNotFoundError) as error:
-        reference.locate_reference(FAKE.name)
+    monkeypatch.setenv(shipped.MODELS_ENV, str(places / "env"))
+    with pytest.raises(shipped.ShippedModelNotFoundError) as error:
+        shipped.locate_shipped(FAKE.name)
     message = str(error.value)
     assert isinstance(error.value, FileNotFoundError)
-    for place in (places / "env", reference.DATA_MODELS_DIR / FAKE.folder,
-                  reference.SHARED_MODELS_DIR / FAKE.folder):
+    for place in (places / "env", shipped.DATA_MODELS_DIR / FAKE.folder,
+                  shipped.SHARED_MODELS_DIR / FAKE.folder):
         assert str(place) in message
-    assert reference.MODELS_ENV in message
+    assert shipped.MODELS_ENV in message
     assert "make study PROFILE=full" in message and "GPU" in message
 
 
 def test_explicit_path_that_lacks_the_model_is_an_error(fake, places):
-    with pytest.raises(reference.ReferenceNotFoundError, match="make study PROFILE=full") as error:
-        reference.locate_reference(FAKE.name, places / "elsewhere")
+    with pytest.raises(shipped.ShippedModelNotFoundError, match="make study PROFILE=full") as error:
+        shipped.locate_shipped(FAKE.name, places / "elsewhere")
     assert str(places / "elsewhere") in str(error.value)
 
 
 def test_unknown_name_lists_the_known():
     with pytest.raises(ValueError, match="tiny-imagenet-full"):
-        reference.reference_spec("no-such-model")
+        shipped.shipped_spec("no-such-model")
 
 
 def test_corrupted_file_is_refused_by_checksum(fake):
@@ -134,38 +134,38 @@ def test_corrupted_file_is_refused_by_checksum(fake):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(reference.ReferenceChecksumError) as error:
-        reference.load_generator(FAKE.name, 10)
+    with pytest.raises(shipped.ShippedModelChecksumError) as error:
+        shipped.load_generator(FAKE.name, 10)
     assert str(path) in str(error.value)
     assert "make study PROFILE=full" in str(error.value)
-    reference.load_generator(FAKE.name, 5)  # the other files are still fine
-    with pytest.raises(reference.ReferenceChecksumError, match=FAKE.generator_filename(10)):
-        reference.verify_reference(FAKE.name)
+    shipped.load_generator(FAKE.name, 5)  # the other files are still fine
+    with pytest.raises(shipped.ShippedModelChecksumError, match=FAKE.generator_filename(10)):
+        shipped.verify_shipped(FAKE.name)
 
 
 def test_unlisted_file_and_missing_sums_are_refused(fake):
     folder, _ = fake
-    sums = folder / reference.SUMS_FILENAME
+    sums = folder / shipped.SUMS_FILENAME
     sums.write_text("".join(line + "\n" for line in sums.read_text().splitlines()
-                            if reference.FIXED_NOISE_FILENAME not in line))
-    with pytest.raises(reference.ReferenceChecksumError, match="not listed") as error:
-        reference.fixed_noise(FAKE.name)
-    assert reference.FIXED_NOISE_FILENAME in str(error.value)
+                            if shipped.FIXED_NOISE_FILENAME not in line))
+    with pytest.raises(shipped.ShippedModelChecksumError, match="not listed") as error:
+        shipped.fixed_noise(FAKE.name)
+    assert shipped.FIXED_NOISE_FILENAME in str(error.value)
     sums.unlink()
-    with pytest.raises(reference.ReferenceChecksumError, match=reference.SUMS_FILENAME):
-        reference.run_info(FAKE.name)
+    with pytest.raises(shipped.ShippedModelChecksumError, match=shipped.SUMS_FILENAME):
+        shipped.run_info(FAKE.name)
 
 
 def test_missing_epoch_lists_the_available(fake):
-    with pytest.raises(reference.EpochNotAvailableError, match="5, 10"):
-        reference.load_generator(FAKE.name, 7)
-    with pytest.raises(reference.EpochNotAvailableError, match="available epochs: 10") as error:
-        reference.load_discriminator(FAKE.name, 5)
+    with pytest.raises(shipped.EpochNotAvailableError, match="5, 10"):
+        shipped.load_generator(FAKE.name, 7)
+    with pytest.raises(shipped.EpochNotAvailableError, match="available epochs: 10") as error:
+        shipped.load_discriminator(FAKE.name, 5)
     assert "nearest with a discriminator is 10" in str(error.value)
 
 
 def test_nearest_discriminator_epoch():
-    nearest = [reference.nearest_discriminator_epoch("tiny-imagenet-full", e)
+    nearest = [shipped.nearest_discriminator_epoch("tiny-imagenet-full", e)
                for e in (30, 35, 40, 44, 45, 50, 55, 60)]
     assert nearest == [35, 35, 35, 35, 55, 55, 55, 55]
 
@@ -174,7 +174,7 @@ def test_nearest_discriminator_epoch():
 def test_loaded_models_match_the_originals(fake):
     _, originals = fake
     z = originals["noise"][:16]
-    generator = reference.load_generator(FAKE.name, 10)
+    generator = shipped.load_generator(FAKE.name, 10)
     assert not generator.training
     images = generator(z)
     assert images.dtype == torch.float32 and images.shape == (16, 3, 64, 64)
@@ -186,7 +186,7 @@ def test_loaded_models_match_the_originals(fake):
     torch.testing.assert_close(images, rounded(z), atol=1e-5, rtol=0)  # exactly the fp16 weights
     torch.testing.assert_close(images, original(z), atol=2e-2, rtol=0)  # within fp16 rounding
 
-    discriminator = reference.load_discriminator(FAKE.name, 10)
+    discriminator = shipped.load_discriminator(FAKE.name, 10)
     logits = discriminator(images)
     assert logits.dtype == torch.float32 and logits.shape == (16,)
     torch.testing.assert_close(logits, originals[("discriminator", 10)](images), atol=2e-2, rtol=2e-2)
@@ -194,13 +194,13 @@ def test_loaded_models_match_the_originals(fake):
 
 def test_noise_log_and_run_info(fake):
     _, originals = fake
-    noise = reference.fixed_noise(FAKE.name)
+    noise = shipped.fixed_noise(FAKE.name)
     assert noise.dtype == torch.float32 and noise.shape == (64, 100)
     assert torch.equal(noise, originals["noise"])
-    log = reference.read_reference_log(FAKE.name)
+    log = shipped.read_shipped_log(FAKE.name)
     assert list(log.columns) == LOG_FIELDS and len(log) == 2 and log["g_loss"].isna().iloc[1]
-    assert reference.run_info(FAKE.name) == {"config": {"width": 8}}
-    assert reference.verify_reference(FAKE.name) == reference.DATA_MODELS_DIR / FAKE.folder
+    assert shipped.run_info(FAKE.name) == {"config": {"width": 8}}
+    assert shipped.verify_shipped(FAKE.name) == shipped.DATA_MODELS_DIR / FAKE.folder
 
 
 SHARED_MODELS = PROJECT_ROOT.parent / "shared" / "models"
@@ -210,14 +210,14 @@ SHARED_MODELS = PROJECT_ROOT.parent / "shared" / "models"
 @torch.no_grad()
 def test_real_shared_weights_load_and_run():
     name = "tiny-imagenet-full"
-    generator = reference.load_generator(name, 55, source=SHARED_MODELS)
-    discriminator = reference.load_discriminator(name, 55, source=SHARED_MODELS)
-    noise = reference.fixed_noise(name, source=SHARED_MODELS)
+    generator = shipped.load_generator(name, 55, source=SHARED_MODELS)
+    discriminator = shipped.load_discriminator(name, 55, source=SHARED_MODELS)
+    noise = shipped.fixed_noise(name, source=SHARED_MODELS)
     assert noise.shape == (64, 100) and noise.abs().max() <= 1
     images = generator(noise[:16])
     assert images.shape == (16, 3, 64, 64) and torch.isfinite(images).all()
     assert images.abs().max() <= 1
     logits = discriminator(images)
     assert logits.shape == (16,) and torch.isfinite(logits).all()
-    assert reference.run_info(name, source=SHARED_MODELS)["config"]["width"] == 64
-    assert list(reference.read_reference_log(name, source=SHARED_MODELS).columns) == LOG_FIELDS
+    assert shipped.run_info(name, source=SHARED_MODELS)["config"]["width"] == 64
+    assert list(shipped.read_shipped_log(name, source=SHARED_MODELS).columns) == LOG_FIELDS

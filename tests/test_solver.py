@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from inpaint import solver
-from inpaint.blend import paste
-from inpaint.checkpoints import checkpoints, load_models
-from inpaint.masks import center
-from inpaint.solver import (SolverConfig, complete, context_loss, image_keys, initial_codes, perceptual_loss,
-                            yeh_weights)
+from inpaint.method import solver
+from inpaint.method.blend import paste
+from inpaint.method.masks import center
+from inpaint.method.solver import (SolverConfig, complete, context_loss, image_keys, initial_codes,
+                                   perceptual_loss, yeh_weights)
+from inpaint.training.checkpoints import checkpoints, load_models
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The study's statistics (inpaint.stats) on synthetic per-image tables where the truth is known."""
+"""The study's statistics (inpaint.study.stats) on synthetic per-image tables where the truth is
+known."""
 from __future__ import annotations
 
 import math
@@ -6,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from inpaint import stats
+from inpaint.study import stats
 
 
 def correlated(n: int, difference: float, sd: float, rho: float, seed: int = 0):

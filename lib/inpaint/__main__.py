@@ -1,3 +1,3 @@
-from .cli import main
+from inpaint.tools.cli import main
 
 raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Real photographs: the datasets' registry and archives, decoding and the cache."""

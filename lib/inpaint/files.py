@@ -1,0 +1,101 @@
+"""Safe files for every layer: the project's folder, atomic writes, one-line write errors and
+checksums. Nothing here knows images, models or the study."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ChecksumError(ValueError):
+    """An archive's checksum differs from the registry's."""
+
+
+class WriteError(OSError):
+    """A file could not be written (a full disk, a quota, a folder gone); the message is one line
+    naming the file and the fix."""
+
+
+def write_error(path: str | os.PathLike, error: Exception) -> WriteError:
+    """The WriteError for a failed write of `path`: an OSError, or the RuntimeError torch.save
+    raises when the disk fills ("[enforce fail at inline_container.cc] ... unexpected pos")."""
+    reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+    full = (getattr(error, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or "unexpected pos" in str(error) or "inline_container" in str(error))
+    hint = "the disk may be full: free some space" if full else "check the folder"
+    return WriteError(f"cannot write {path} ({reason}); {hint} or choose another --out")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """A temporary path beside `path` (same suffix, so writers infer the format) to write to.
+    It replaces `path` only when the block ends without error; otherwise it is removed. A crash
+    mid-write therefore never leaves a truncated file under the real name. A write that fails
+    (OSError, or torch.save's RuntimeError on a full disk) is raised as a `WriteError`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except WriteError:
+        raise
+    except OSError as error:
+        raise write_error(path, error) from None
+    except RuntimeError as error:
+        if "unexpected pos" in str(error) or "inline_container" in str(error):
+            raise write_error(path, error) from None
+        raise
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def prepare_output(out: Path, flag: str = "--out") -> Path:
+    """Create the folder `out` if needed and check that files can be written in it: done before
+    any long computation, so that a bad location costs nothing. Raises ValueError naming the
+    problem and the fix."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{flag} {out} is a file, not a folder; choose a folder for {flag}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except (FileExistsError, NotADirectoryError):
+        raise ValueError(f"{flag} {out} cannot be created: part of its path is a file; choose "
+                         f"another {flag}") from None
+    except OSError as error:
+        raise ValueError(f"{flag} {out} is not writable ({error.strerror}); choose a writable "
+                         f"folder for {flag}") from None
+    return out
+
+
+# ---------------------------------------------------------------- checksums and download
+
+def file_checksum(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in 1 MiB blocks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksum(path: Path, expected: str | None) -> str:
+    """Check `path` against "sha256:..." or "md5:..."; return the file's sha256 (the cache key).
+
+    Raises ChecksumError naming the file, both digests and what to do.
+    """
+    sha256 = file_checksum(path, "sha256")
+    if expected is None:
+        return sha256
+    algorithm, want = expected.split(":", 1)
+    got = sha256 if algorithm == "sha256" else file_checksum(path, algorithm)
+    if got != want:
+        raise ChecksumError(
+            f"{path}: {algorithm} is {got}, expected {want}. The file is corrupt, truncated or a "
+            f"different version: delete it and download it again from the official source.")
+    return sha256

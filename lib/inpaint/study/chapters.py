@@ -1,0 +1,97 @@
+"""The book's result chapters, one row each: the notebook, the tables it saves for the findings
+(`experiments.save_table`), what it reads, and whether a long command runs it instead of
+`make study`. The pipeline, the findings and the tests read this registry; adding a chapter is a
+notebook, a row here, its line in _toc.yml and its nbval reference.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import pandas as pd
+
+from inpaint.study.gans import RUNS_DIR
+from inpaint.study.profiles import Profile
+
+@dataclass(frozen=True)
+class Chapter:
+    name: str                            # notebooks/<name>.ipynb
+    writes: tuple[str, ...] = ()         # tables it saves: runs/<profile>/tables/<table>.csv
+    reads_chosen_epoch: bool = True      # reads the epoch the selection chapter writes
+    reads_tables: bool = False           # reads every other chapter's tables (the findings)
+    command: str | None = None           # the long command that runs it; None: `make study`
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter("01_training_curves", ("training_thirds", "schedules"), reads_chosen_epoch=False),
+    Chapter("02_checkpoint_selection", ("checkpoint_scores", "checkpoint_images"),
+            reads_chosen_epoch=False),
+    Chapter("03_lambda_norm_ablation", ("ablation_images", "lambda_realism", "lambda_caught")),
+    Chapter("04_reconstruction_grids"),
+    Chapter("05_comparison", ("comparison_images", "celeba_images")),
+    Chapter("06_solver_behaviour", ("rules",)),
+    Chapter("07_beyond_yeh", ("beyond_centre", "beyond_verdict", "beyond_other_masks",
+                              "beyond_celeba", "beyond_targets"), command="make beyond"),
+    Chapter("08_findings", reads_tables=True),
+)
+
+# Each table's index columns when it is read back (the others are 1).
+INDEX_COLUMNS = {"beyond_other_masks": 2, "beyond_celeba": 2}
+
+
+def chapter(name: str) -> Chapter:
+    for row in CHAPTERS:
+        if row.name == name:
+            return row
+    raise ValueError(f"no chapter {name!r}; the chapters are {[c.name for c in CHAPTERS]}")
+
+
+def names() -> tuple[str, ...]:
+    """Every chapter's notebook, in order."""
+    return tuple(row.name for row in CHAPTERS)
+
+
+def in_study() -> tuple[str, ...]:
+    """The notebooks `make study` runs: all but the long ones, in order."""
+    return tuple(row.name for row in CHAPTERS if not row.command)
+
+
+def long_commands() -> dict[str, str]:
+    """The chapters too long for `make study`'s budget, with the command that runs each instead.
+    The study leaves their last result in place and says whether it is up to date."""
+    return {row.name: row.command for row in CHAPTERS if row.command}
+
+
+def table_writer(table: str) -> str:
+    """The chapter that saves `table`."""
+    for row in CHAPTERS:
+        if table in row.writes:
+            return row.name
+    raise ValueError(f"no chapter writes a table {table!r}")
+
+
+def tables() -> dict[str, int]:
+    """Every table a chapter saves, with its index column count."""
+    return {name: INDEX_COLUMNS.get(name, 1) for row in CHAPTERS for name in row.writes}
+
+
+def tables_dir(settings: Profile) -> Path:
+    """runs/<profile>/tables: the tables the results notebooks save for the findings chapter."""
+    return RUNS_DIR / settings.name / "tables"
+
+
+def save_table(settings: Profile, name: str, table: pd.DataFrame) -> None:
+    """Save a result table as runs/<profile>/tables/<name>.csv (index included). `name` must be
+    one of the tables `inpaint.study.chapters.CHAPTERS` lists, so no chapter writes a table that no
+    registry row knows."""
+    table_writer(name)
+    tables_dir(settings).mkdir(parents=True, exist_ok=True)
+    table.to_csv(tables_dir(settings) / f"{name}.csv")
+
+
+def load_table(settings: Profile, name: str) -> pd.DataFrame | None:
+    """A table a results notebook saved (with its index, see `inpaint.study.chapters.tables`), or
+    None if that notebook has not run for these settings' profile."""
+    path = tables_dir(settings) / f"{name}.csv"
+    if not path.exists():
+        return None
+    return pd.read_csv(path, index_col=list(range(tables()[name])))

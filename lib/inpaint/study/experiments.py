@@ -1,0 +1,194 @@
+"""The study's experiments, as functions the notebooks call: the profile's settings, the
+validation images, checkpoint selection, the lambda/norm ablation and the method comparison.
+Which GANs they evaluate, and which checkpoint, is `inpaint.study.gans`' business.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from inpaint.data.cache import load_images, load_sample_split
+from inpaint.method.device import pick_device
+from inpaint.method.masks import make_mask
+from inpaint.method.pixels import to_tensor
+from inpaint.method.realism import two_sample_test
+from inpaint.method.solver import SolverConfig
+from inpaint.study import stats
+from inpaint.study.fills import per_image, solve_and_score
+from inpaint.study.gans import GAN
+from inpaint.study.profiles import Profile, get_profile
+
+def setup(profile: str, **study_overrides) -> Profile:
+    """A notebook's first call, and the one place it names its profile: the profile's settings
+    with the notebook's parameters applied, resolved once and passed to every function after it
+    (`solver_config(settings)`, `validation_images(settings)`), with its thread count applied
+    (`ci` fixes one thread, so that the numbers the tests compare do not depend on the machine).
+
+    study_overrides: StudyConfig fields a notebook's parameters set (`selection_images=8`); None
+    keeps the profile's value, so a notebook passes its parameters through and never decides.
+    A bad value (0 images, -3 iterations) is refused here, naming the setting.
+    """
+    settings = get_profile(profile)
+    given = {name: tuple(value) if isinstance(value, list) else value
+             for name, value in study_overrides.items() if value is not None}
+    settings = replace(settings, study=replace(settings.study, **given))
+    if settings.threads is not None:
+        torch.set_num_threads(settings.threads)
+    return settings
+
+
+def validation_images(settings: Profile, dataset: str | None = None, n: int | None = None,
+                      seed: int = 0) -> torch.Tensor:
+    """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
+    images from the whole validation split (decoded once, then cached), the same every time and
+    in the same order, so that the first k of n images are the same for every n >= k.
+
+    dataset: the profile's validation set by default; "celeba" or "coco" for the others
+    (the `ci` profile always uses the committed sample). n: the profile's val_images by default;
+    all images if n is larger than the split.
+    """
+    study = settings.study
+    dataset = study.val_dataset if dataset is None else dataset
+    n = study.val_images if n is None else n
+    if study.val_dataset == "sample":
+        images = load_sample_split("val")
+    else:
+        images = load_images(dataset, "val", verbose=False)
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+    return to_tensor(images[order.numpy()])
+
+
+def epoch_samples(gan: GAN, epochs, count: int = 8) -> list[torch.Tensor]:
+    """G(fixed noise) at each epoch: the same `count` codes in every row, as in the post.
+    Returns one float (count, 3, 64, 64) tensor in [-1, 1] per epoch."""
+    noise = gan.fixed_noise()[:count].to(pick_device())
+    rows = []
+    for epoch in epochs:
+        with torch.no_grad():
+            rows.append(gan.generator(epoch, pick_device())(noise).cpu())
+    return rows
+
+
+def solver_config(settings: Profile, **overrides) -> SolverConfig:
+    """The settings' solver (iterations, restarts, lambda, and the precision its training uses:
+    `ci` is float32 everywhere) with `overrides` applied; an override of None keeps the
+    settings' value."""
+    study = settings.study
+    base = SolverConfig(lam=study.lam, iters=study.solver_iters, restarts=study.restarts,
+                        precision=settings.train.precision)
+    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+# ------------------------------------------------------------------------- checkpoint selection
+
+def checkpoint_scores(gan: GAN, epochs, images: torch.Tensor, config: SolverConfig,
+                      progress: bool = True):
+    """Numbers to aid the eye when choosing a checkpoint, and the completions they score.
+
+    For each epoch, the centre-mask completions of `images` (float (N, 3, 64, 64) in [-1, 1])
+    with G of that epoch and D of the nearest saved epoch, pasted into the known pixels.
+    Returns (scores, completions, per_image): scores has one row per epoch with the mean hole
+    PSNR and SSIM and their standard errors (`_sem`) and the discriminator's epoch; completions
+    maps each epoch to its pasted completions, float (N, 3, 64, 64) in [-1, 1]; per_image has one
+    row per epoch and image (the same images and starting codes for every epoch: paired).
+    """
+    mask = make_mask("center", len(images))
+    rows, completions, parts = [], {}, []
+    for epoch in tqdm(epochs, desc="score checkpoints", disable=not progress):
+        generator, discriminator = gan.load(epoch, pick_device())
+        result = solve_and_score(generator, discriminator, images, mask, config, progress=False)
+        pasted = result.metrics[result.metrics.blend == "paste"]
+        completions[epoch] = result.outputs["paste"]
+        parts.append(pasted.assign(epoch=epoch))
+        rows.append({"epoch": epoch, "discriminator epoch": gan.discriminator_epoch(epoch),
+                     "psnr_hole": pasted.psnr_hole.mean(), "psnr_hole_sem": pasted.psnr_hole.sem(),
+                     "ssim_hole": pasted.ssim_hole.mean(), "ssim_hole_sem": pasted.ssim_hole.sem()})
+    return (pd.DataFrame(rows).set_index("epoch"), completions,
+            pd.concat(parts, ignore_index=True))
+
+
+def against_best(metrics: pd.DataFrame, by: str, column: str = "psnr_hole") -> pd.DataFrame:
+    """Each value of `by` against the one with the best mean `column`, image by image, as one
+    family of paired tests (Holm). metrics: one row per image and value of `by`, the same images
+    for each. One row per value: difference to the best, its 95% interval, the corrected p and
+    `tied` (no difference from the best is stated; the best is tied with itself). Chapter 02
+    and the findings use this one rule for "tied"."""
+    wide = per_image(metrics, by, column)
+    best = wide.mean().idxmax()
+    tests = stats.family({value: stats.paired(wide[value], wide[best])
+                          for value in wide.columns if value != best})
+    rows = [{by: best, "difference": 0.0, "low": 0.0, "high": 0.0, "p_holm": 1.0,
+             "tied": True, "best": True}]
+    rows += [{by: value, "difference": c.difference, "low": c.low, "high": c.high,
+              "p_holm": c.p_holm, "tied": not c.differs, "best": False}
+             for value, c in tests.items()]
+    return pd.DataFrame(rows).set_index(by).sort_index()
+
+
+# ------------------------------------------------------------------------- ablation and comparison
+
+def lam_label(lam: float) -> str:
+    """How tables name a lambda: "0", "1e-4", "3e-3", "0.1" -> "1e-1", "1", "100"."""
+    if lam == 0 or lam >= 1:
+        return f"{lam:g}"
+    return f"{lam:.0e}".replace("e-0", "e-")
+
+
+def ablation_settings(lams, lam: float = 0.003) -> list[tuple[float, str, str]]:
+    """The (lambda, norm, weighting) settings the ablation runs: every lambda of `lams` with the
+    paper's l1 and Yeh's weights, then, at `lam` (the paper's 0.003), the other norm and
+    weighting and the post's own (l2, plain). Fewer settings than the full cross, so that each
+    verdict gets the images it needs."""
+    grid = [(value, "l1", "yeh") for value in lams]
+    return grid + [(lam, norm, weighting) for norm, weighting in
+                   (("l2", "yeh"), ("l1", "plain"), ("l2", "plain"))]
+
+
+def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig, settings,
+             mask_kind: str = "center", progress: bool = True):
+    """Every (lambda, norm, weighting) of `settings` (see `ablation_settings`) on the same images,
+    mask and starting codes.
+
+    Returns (metrics, examples): metrics has one row per image, setting and blend (`lam` the
+    number, `λ` its label in order); examples maps (lam, norm, weighting) to the Poisson-blended
+    completions, float (N, 3, 64, 64) in [-1, 1].
+    """
+    mask = make_mask(mask_kind, len(images))
+    tables, examples = [], {}
+    for lam, norm, weighting in tqdm(settings, desc="ablation", disable=not progress):
+        config = replace(base, lam=lam, norm=norm, weighting=weighting)
+        result = solve_and_score(generator, discriminator, images, mask, config, progress=False)
+        tables.append(result.metrics.assign(lam=lam, norm=norm, weighting=weighting))
+        examples[(lam, norm, weighting)] = result.outputs["poisson"]
+    metrics = pd.concat(tables, ignore_index=True)
+    lams = sorted({lam for lam, _, _ in settings})
+    metrics["λ"] = pd.Categorical(metrics.lam.map(lam_label), ordered=True,
+                                  categories=[lam_label(lam) for lam in lams])
+    return metrics, examples
+
+
+def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: torch.Tensor,
+                  seeds: int, steps: int, seed: int = 0, progress: bool = True):
+    """The critic's verdict on each of several fills of the SAME `images` (float (N, 3, 64, 64)
+    in [-1, 1], masks `mask`), against the same `real` photographs (others, never the sources),
+    with the same critic seeds and splits, so that the fills pair image by image.
+
+    Returns (summary, caught): summary has one row per fill (the dict's keys): critic accuracy,
+    AUC and their 95% intervals over the seeds, and the held-out images each seed tests on;
+    caught has one row per fill and image: the fraction of held-out real images the critic found
+    more real than that filled image (NaN where no seed held it out), for `stats.paired`.
+    """
+    kind_mask = mask if len(mask) == len(real) else mask[:1].expand(len(real), -1, -1, -1)
+    rows, caught = [], []
+    for name, filled in tqdm(fills.items(), desc="critics", disable=not progress):
+        result = two_sample_test(real, kind_mask, filled, mask, seeds=seeds, steps=steps)
+        rows.append({"fill": name, "critic": result.mean, "critic_low": result.low,
+                     "critic_high": result.high, "auc": result.auc, "auc_low": result.auc_low,
+                     "auc_high": result.auc_high, "held_out": result.held_out,
+                     "seeds": len(result.per_seed)})
+        caught.append(pd.DataFrame({"fill": name, "image": range(len(filled)),
+                                    "caught": result.caught}))
+    return (pd.DataFrame(rows).set_index("fill"),
+            pd.concat(caught, ignore_index=True))

@@ -1,0 +1,278 @@
+"""The fills a comparison scores, named in one place: Yeh's search (best start, first start,
+ensembles) blended by paste or Poisson, and the classical fills; each scored per image and mask.
+
+Method names are built by `method_name` and kept as named constants (YEH, YEH_PASTE, FIRST_START),
+so the findings select rows with the same call and never parse a name."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from inpaint.method.baselines import BASELINES
+from inpaint.method.blend import paste, poisson
+from inpaint.method.masks import make_mask
+from inpaint.method.metrics import evaluate
+from inpaint.method.realism import two_sample_test
+from inpaint.method.solver import Completion, SolverConfig, complete
+from inpaint.study import stats
+
+CLASSICAL = tuple(BASELINES)  # the fills that need no training: mean, telea, navier-stokes, ...
+
+
+def method_name(label: str = "GAN", fill: str = "best", blend: str = "poisson",
+                starts: int | None = None) -> str:
+    """The name of a GAN fill in every table's `method` column, built in one place so that the
+    findings select rows with the same call and never parse a name:
+    fill "best" (Yeh et al.: the lowest-loss start) -> "GAN (poisson)" / "GAN (paste)";
+    "first" (the first start alone) -> "GAN, 1 start (poisson)";
+    "ensemble" (the mean of `starts` starts' G(z)) -> "GAN ensemble of 4 (poisson)"."""
+    if fill == "best":
+        return f"{label} ({blend})"
+    if fill == "first":
+        return f"{label}, 1 start ({blend})"
+    if fill == "ensemble":
+        return f"{label} ensemble of {starts} ({blend})"
+    raise ValueError(f"fill must be 'best', 'first' or 'ensemble', not {fill!r}")
+
+
+YEH = method_name()                        # the paper's method, as the book reports it
+YEH_PASTE = method_name(blend="paste")     # the post's output, M*y + (1-M)*G(z)
+FIRST_START = method_name(fill="first")
+
+
+# ------------------------------------------------------------------------- inpainting + metrics
+
+@dataclass
+class Inpainting:
+    """The solver's completion of N images, both blends, and their scores.
+
+    completion  the solver's result (G(z*), z*, losses, histories)
+    outputs     {"paste": ..., "poisson": ...}, each float (N, 3, 64, 64) in [-1, 1]
+    metrics     one row per image and blend: hole and whole-image metrics, loss, seconds per image
+    """
+
+    completion: Completion
+    outputs: dict[str, torch.Tensor]
+    metrics: pd.DataFrame
+
+
+def solve_and_score(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
+            config: SolverConfig, progress: bool = True) -> Inpainting:
+    """Run the solver on `images` (float (N, 3, 64, 64) in [-1, 1]) with `mask` (N, 1, 64, 64),
+    blend both ways, and score."""
+    started = time.perf_counter()
+    result = complete(generator, discriminator, images, mask, config, progress=progress)
+    seconds = (time.perf_counter() - started) / len(images)
+    generated = result.generated.cpu()
+    outputs = {"paste": paste(images, generated, mask), "poisson": poisson(images, generated, mask)}
+    tables = [evaluate(out, images, mask).assign(blend=name, loss=result.loss.cpu().numpy(),
+                                                 seconds_per_image=seconds).reset_index()
+              for name, out in outputs.items()]
+    return Inpainting(result, outputs, pd.concat(tables, ignore_index=True))
+
+
+def per_image(metrics: pd.DataFrame, by: str, column: str = "psnr_hole") -> pd.DataFrame:
+    """One column per value of `by` (an epoch, a method, a lambda), one row per image."""
+    return metrics.pivot(index="image", columns=by, values=column)
+
+
+@dataclass
+class Comparison:
+    """Every method on the same images, per mask kind.
+
+    metrics   one row per image, mask and method: hole and whole-image PSNR, SSIM and L1
+    examples  mask kind -> {"corrupted", "true", method: completions}, each float (N, 3, 64, 64)
+              in [-1, 1]
+    seconds   one row per mask and method: CPU seconds per image (all threads; the solver's
+              time is shared by the fills made from the same search)
+    realism   one row per mask and method, and a row "real images" (real against real, the
+              floor): the critic accuracy of `inpaint.method.realism` (mean, 95% interval
+              low..high);
+              None unless real images were given
+    searches  mask kind -> the latent search the GAN's fills came from (every start's G(z) in
+              `.starts`), for fills made afterwards (`mixtures`)
+    """
+
+    metrics: pd.DataFrame
+    examples: dict[str, dict[str, torch.Tensor]]
+    seconds: pd.DataFrame
+    realism: pd.DataFrame | None
+    searches: dict[str, Completion]
+
+
+def gan_fills(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
+              config: SolverConfig, label: str, ensembles=(), progress: bool = True):
+    """One latent search with config.restarts starts per image, and the fills made from it:
+    "<label> (paste)" and "<label> (poisson)" from the best start (Yeh et al.); with
+    `ensembles`, "<label>, 1 start (poisson)" from the first start alone (what a one-start search
+    gives: start j is the same whatever the number of starts), and for each k in `ensembles` (at
+    most config.restarts), "<label> ensemble of k (poisson)": the mean of the first k starts'
+    G(z), Poisson-blended.
+    Returns ({name: float (N, 3, 64, 64) in [-1, 1]}, CPU seconds per image of the search, the
+    search's Completion)."""
+    if any(k > config.restarts for k in ensembles):
+        raise ValueError(f"an ensemble of {max(ensembles)} needs at least as many starts; the "
+                         f"solver has restarts={config.restarts}")
+    started = time.process_time()
+    result = complete(generator, discriminator, images, mask, replace(config, combine="best"),
+                      progress=progress)
+    generated = result.generated.cpu()
+    fills = {method_name(label, blend="paste"): paste(images, generated, mask),
+             method_name(label): poisson(images, generated, mask)}
+    if ensembles:
+        fills[method_name(label, "first")] = poisson(images, result.starts[:, 0].cpu(), mask)
+    for k in ensembles:
+        mean = result.starts[:, :k].mean(dim=1).cpu()
+        fills[method_name(label, "ensemble", starts=k)] = poisson(images, mean, mask)
+    return fills, (time.process_time() - started) / len(images), result
+
+
+def mixtures(images: torch.Tensor, mask: torch.Tensor, search: Completion, weights,
+             label: str = "GAN") -> dict[str, torch.Tensor]:
+    """Fills between the ensemble and one guess: w * (mean of every start's G(z)) + (1 - w) *
+    (the best start's G(z)), Poisson-blended, for each w in `weights`, named
+    "<label> w x ensemble + (1 - w) x best (poisson)". images: float (N, 3, 64, 64) in [-1, 1];
+    mask: (N, 1, 64, 64); search: the Completion of the search over those images and mask."""
+    best = search.starts[torch.arange(len(images)), search.start_losses.argmin(dim=1)].cpu()
+    mean = search.starts.mean(dim=1).cpu()
+    return {f"{label} {w:g} x ensemble + {1 - w:g} x best (poisson)":
+            poisson(images, w * mean + (1 - w) * best, mask) for w in weights}
+
+
+def score_fills(fills: dict[str, torch.Tensor], images: torch.Tensor, mask: torch.Tensor,
+                kind: str, real: torch.Tensor | None = None, seeds: int = 5,
+                critic_steps: int = 150, seed: int = 0, floor: bool = True,
+                progress: bool = True) -> Comparison:
+    """Score fills of `images` (float (N, 3, 64, 64) in [-1, 1]) made with `mask` of kind `kind`:
+    the metrics of each, and, with `real` (other photographs, never the sources of `images`),
+    the critic accuracy of each and (with `floor`) of `images` themselves (real against real),
+    from a classifier two-sample test (`seeds` critics of `critic_steps` steps each), the real
+    images seen through masks of the same kind drawn with seed + 1. No timings (`seconds` is
+    empty)."""
+    metrics = pd.concat([evaluate(out, images, mask).reset_index().assign(mask=kind, method=name)
+                         for name, out in fills.items()], ignore_index=True)
+    realism = None
+    if real is not None:
+        real_masks = make_mask(kind, len(real), seed=seed + 1)
+        rows = []
+        candidates = {"real images": images, **fills} if floor else fills
+        for name, out in tqdm(candidates.items(),
+                              desc=f"critics ({kind})", disable=not progress):
+            accuracy = two_sample_test(real, real_masks, out, mask, seeds=seeds,
+                                       steps=critic_steps)
+            rows.append({"mask": kind, "method": name, "critic": accuracy.mean,
+                         "critic_low": accuracy.low, "critic_high": accuracy.high})
+        realism = pd.DataFrame(rows).set_index(["mask", "method"])
+    examples = {kind: {"corrupted": images * mask, "true": images, **fills}}
+    return Comparison(metrics, examples, pd.DataFrame(columns=["mask", "method", "seconds"]),
+                      realism, {})
+
+
+def compare_methods(generator, discriminator, images: torch.Tensor, config: SolverConfig,
+                    mask_kinds=("center", "pattern", "random", "half"), label: str = "GAN",
+                    baselines: bool = True, ensembles=(),
+                    real: torch.Tensor | None = None, seeds: int = 5,
+                    critic_steps: int = 150, progress: bool = True) -> Comparison:
+    """The GAN solver against every classical baseline (unless `baselines` is False), per mask
+    kind, on `images` (float (N, 3, 64, 64) in [-1, 1]); see `gan_fills` for the GAN's fills
+    and `score_fills` for the scores (the critic's only when `real` photographs are given).
+    """
+    parts = []
+    for kind in mask_kinds:
+        mask = make_mask(kind, len(images), seed=config.seed)
+        fills, seconds, search = gan_fills(generator, discriminator, images, mask, config, label,
+                                           ensembles, progress)
+        times = [{"mask": kind, "method": name, "seconds": seconds} for name in fills]
+        for name, method in (BASELINES.items() if baselines else ()):
+            started = time.process_time()
+            fills[name] = method(images, mask)
+            times.append({"mask": kind, "method": name,
+                          "seconds": (time.process_time() - started) / len(images)})
+        scored = score_fills(fills, images, mask, kind, real=real, seeds=seeds,
+                             critic_steps=critic_steps, seed=config.seed, progress=progress)
+        scored.seconds, scored.searches = pd.DataFrame(times), {kind: search}
+        parts.append(scored)
+    return Comparison(
+        pd.concat([part.metrics for part in parts], ignore_index=True),
+        {kind: part.examples[kind] for kind, part in zip(mask_kinds, parts)},
+        pd.concat([part.seconds for part in parts], ignore_index=True),
+        None if real is None else pd.concat([part.realism for part in parts]),
+        {kind: part.searches[kind] for kind, part in zip(mask_kinds, parts)})
+
+
+def ensemble_sizes(starts: int) -> tuple[int, ...]:
+    """The ensembles a K-start search is shown as: 2, 4, 8, ... below K, then K itself
+    (8 -> (2, 4, 8); 6 -> (2, 4, 6); 1 -> ())."""
+    sizes = [k for k in (2 ** i for i in range(1, starts.bit_length())) if k < starts]
+    return tuple(sizes + [starts]) if starts > 1 else ()
+
+
+def comparison_table(comparison: Comparison) -> pd.DataFrame:
+    """One row per mask kind and method: mean hole PSNR, SSIM and L1 with standard errors, the
+    critic accuracy and its 95% interval (if measured; the "real images" row is the floor), and
+    the CPU seconds per image."""
+    table = summary(comparison.metrics, ["mask", "method"])
+    if comparison.realism is not None:
+        table = table.join(comparison.realism.round(3), how="outer")
+    if comparison.seconds.empty:
+        return table
+    seconds = comparison.seconds.set_index(["mask", "method"]).seconds.round(3)
+    return table.join(seconds)
+
+
+def both_targets(table: pd.DataFrame, against: str = "telea", classical=CLASSICAL) -> pd.DataFrame:
+    """Which methods of one mask kind's `comparison_table` beat `against` on hole PSNR and every
+    `classical` fill on realism, each beyond the intervals: `closer` when the method's mean hole
+    PSNR minus 1.96 standard errors is above `against`'s mean, `more_realistic` when its critic
+    interval lies below every classical fill's. (Unpaired, so stricter than `head_to_head`.)"""
+    methods = table.drop(index=[*classical, "real images"], errors="ignore")
+    closer = methods.psnr_hole - 1.96 * methods.psnr_hole_sem > table.loc[against, "psnr_hole"]
+    realistic = methods.critic_high < table.loc[list(classical), "critic_low"].min()
+    return pd.DataFrame({"psnr_hole": methods.psnr_hole, "critic": methods.critic,
+                         "closer": closer, "more_realistic": realistic,
+                         "both": closer & realistic})
+
+
+def head_to_head(comparison: Comparison, method: str, mask: str = "center") -> pd.DataFrame:
+    """`method` against each other method on one mask kind: the hole-PSNR difference method -
+    other image by image with its 95% interval (`paired_difference`), and both critic
+    accuracies. `psnr_better`: the whole PSNR interval is above 0. `more_realistic`: method's
+    critic interval lies entirely below the other's (needs `comparison.realism`)."""
+    metrics = comparison.metrics[comparison.metrics["mask"] == mask]
+    realism = comparison.realism.loc[mask] if comparison.realism is not None else None
+    rows = []
+    for other in metrics.method.unique():
+        if other == method:
+            continue
+        psnr = paired_difference(metrics, "psnr_hole", method, other)
+        row = {"other": other, "psnr_difference": psnr["difference"],
+               "psnr_low": psnr["low"], "psnr_high": psnr["high"],
+               "psnr_better": psnr["low"] > 0}
+        if realism is not None:
+            row.update({"critic": realism.loc[method, "critic"],
+                        "other_critic": realism.loc[other, "critic"],
+                        "more_realistic": realism.loc[method, "critic_high"]
+                        < realism.loc[other, "critic_low"]})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("other")
+
+
+def paired_difference(metrics: pd.DataFrame, column: str, method: str, other: str) -> dict:
+    """How much `method` beats `other` on `column`, image by image (the same images and masks):
+    the mean difference method - other and its 95% interval (`inpaint.study.stats.paired`).
+    metrics: one row per image and method, as `compare_methods` returns (one mask kind)."""
+    table = per_image(metrics, "method", column)
+    c = stats.paired(table[method], table[other])
+    return {"difference": c.difference, "low": c.low, "high": c.high, "images": c.n,
+            "p": c.p}
+
+
+def summary(metrics: pd.DataFrame, by: list[str], columns=("psnr_hole", "ssim_hole", "l1_hole")):
+    """Mean and standard error of the metric columns, grouped by `by`."""
+    grouped = metrics.groupby(by, observed=True)[list(columns)]
+    table = grouped.mean().round(3)
+    errors = grouped.sem().round(3).add_suffix("_sem")
+    return table.join(errors)

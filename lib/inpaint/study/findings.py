@@ -1,0 +1,467 @@
+"""The findings chapter's statements, computed from the tables the results notebooks save
+(`experiments.save_table`, listed in `inpaint.study.chapters.CHAPTERS`), so that every number and
+every
+"above", "below" or "no difference larger than" in it follows the profile's results and is never
+typed by hand.
+
+Every comparison goes through `inpaint.study.stats`: paired, image by image, wherever the two sides
+ran
+on the same images (the same photographs, masks and starting codes), with the mean difference,
+its 95% interval, n and the signed-rank test; families (the lambda grid, the checkpoints, the
+methods of one mask kind) are Holm-corrected. Each function takes the tables it needs (pandas
+DataFrames as saved) and returns Markdown.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from inpaint.study import stats
+from inpaint.study.chapters import load_table, table_writer, tables
+from inpaint.study.experiments import against_best, lam_label
+from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, YEH_PASTE, method_name, per_image
+from inpaint.study.paper import PAPER_CELEBA_CENTRE_PSNR
+from inpaint.study.profiles import Profile
+
+PAPER_LAM = 0.003
+NAMES = {"mean": "the mean colour"}  # how a classical fill is named in a sentence
+
+
+def named(method: str) -> str:
+    return NAMES.get(method, method)
+
+
+def load_tables(settings: Profile) -> dict[str, pd.DataFrame | None]:
+    """Every table the chapters save; None for a table whose notebook has not run."""
+    return {name: load_table(settings, name) for name in tables()}
+
+
+def missing(saved: dict) -> list[str]:
+    """The notebooks whose tables are missing, in order."""
+    return sorted({table_writer(name) for name, table in saved.items() if table is None})
+
+
+def dB(value: float) -> str:
+    return f"{value:.2f} dB"
+
+
+def lam_tests(ablation: pd.DataFrame, blend: str = "poisson") -> dict[float, stats.Comparison]:
+    """Every lambda of the grid (l1, Yeh's weights) against lambda 0, image by image, one
+    Holm family."""
+    grid = ablation[(ablation.blend == blend) & (ablation.norm == "l1")
+                    & (ablation.weighting == "yeh")]
+    wide = per_image(grid, "lam")
+    base = wide.columns.min()
+    return stats.family({lam: stats.paired(wide[lam], wide[base])
+                         for lam in wide.columns if lam != base})
+
+
+def realism_tests(caught: pd.DataFrame) -> dict[float, stats.Comparison]:
+    """Every lambda's fills against lambda 0's on the critic's per-image score (the fraction of
+    held-out real photographs it found more real than the fill), paired by image over the images
+    some seed held out, one Holm family."""
+    wide = caught.pivot(index="image", columns="fill", values="caught").dropna()
+    base = wide.columns.min()
+    return stats.family({lam: stats.paired(wide[lam], wide[base])
+                         for lam in wide.columns if lam != base})
+
+
+def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
+                caught: pd.DataFrame | None = None) -> str:
+    """The post's 'lambda matters most' against the ablation, on hole PSNR and on realism."""
+    tests = lam_tests(ablation)
+    level = [lam for lam, c in tests.items() if not c.differs]
+    # The range from lambda 0 up to the first lambda that changes the hole PSNR.
+    flat = []
+    for lam in sorted(tests):
+        if tests[lam].differs:
+            break
+        flat.append(lam)
+    n = next(iter(tests.values())).n
+    header = (f"Hole PSNR (Poisson-blended, ℓ1, Yeh's weights), each λ against λ = 0 on the same "
+              f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ:")
+    text = [f"λ = {lam_label(lam)}: " + stats.interval_text(c) + (" — **differs**" if c.differs
+                                                                    else "")
+            for lam, c in tests.items()]
+    if flat:
+        bound = max(tests[lam].bound for lam in flat)
+        summary = (f"From λ = 0 to λ = {lam_label(flat[-1])}, λ changes the hole PSNR by no more "
+                   f"than ±{bound:.2f} dB.")
+    else:
+        summary = f"Already λ = {lam_label(min(tests))} changes the hole PSNR."
+    above = [lam for lam in tests if lam not in level]
+    if above:
+        summary += (" It changes it at λ = " + ", ".join(lam_label(lam) for lam in above)
+                    + " (" + ", ".join(f"{tests[lam].difference:+.2f} dB" for lam in above)
+                    + ").")
+    verdict = summary
+    if realism is not None and caught is not None:
+        r_tests = realism_tests(caught)
+        row = realism.loc
+        lines = [f"λ = {lam_label(lam)}: critic accuracy {row[lam, 'critic']:.3f} "
+                 f"[{row[lam, 'critic_low']:.3f}, {row[lam, 'critic_high']:.3f}], AUC "
+                 f"{row[lam, 'auc']:.3f} [{row[lam, 'auc_low']:.3f}, {row[lam, 'auc_high']:.3f}]"
+                 for lam in realism.index]
+        held = int(realism.held_out.iloc[0])
+        seeds = int(realism.seeds.iloc[0])
+        r_n = next(iter(r_tests.values())).n
+        realism_text = [
+            f"Realism, a fresh critic per λ ({seeds} seeds, each testing on {held} held-out "
+            f"images; lower is more realistic): " + "; ".join(lines) + ".",
+            f"Per image, the share of held-out real photographs the critic found more real than "
+            f"the fill, each λ against λ = 0 (paired over the {r_n} images some seed held out, "
+            f"Holm-corrected): " + "; ".join(f"λ = {lam_label(lam)}: "
+                                             f"{stats.interval_text(c, unit='')}"
+                                             for lam, c in r_tests.items()) + "."]
+        more_real = [lam for lam, c in r_tests.items() if c.differs and c.difference < 0]
+        less_real = [lam for lam, c in r_tests.items() if c.differs and c.difference > 0]
+        r_bound = max(c.bound for c in r_tests.values())
+        if more_real or less_real:
+            verdict += (" On realism, " + (f"λ = {', '.join(lam_label(l) for l in more_real)} "
+                                           f"makes fills harder to catch" if more_real else "")
+                        + (" and " if more_real and less_real else "")
+                        + (f"λ = {', '.join(lam_label(l) for l in less_real)} makes them easier "
+                           f"to catch" if less_real else "") + " than λ = 0.")
+        else:
+            verdict += (f" On realism, no λ differs from λ = 0 by more than ±{r_bound:.2f} in the "
+                        f"critic's per-image score (a critic on {r_n} images cannot see smaller "
+                        f"differences; see the λ chapter for what more images would take).")
+    paper = tests.get(PAPER_LAM)
+    paper_real = r_tests.get(PAPER_LAM) if realism is not None and caught is not None else None
+    if paper is not None and not paper.differs and (paper_real is None or not paper_real.differs):
+        verdict += (" Over the range where the paper (0.003) sets it, λ changes nothing we can "
+                    "measure beyond these bounds, so the post's \"λ matters most\" does not "
+                    "hold here" + (", except as a harm at the top of the range." if above
+                                   else "."))
+    elif paper is not None:
+        verdict += " λ changes the fill within the range the paper uses: the post was right."
+    body = header + "\n\n" + "\n".join(f"- {line}" for line in text)
+    if realism is not None and caught is not None:
+        body += "\n\n" + "\n\n".join(realism_text)
+    return verdict + "\n\n" + body
+
+
+def setting_test(ablation: pd.DataFrame, level: str, a: str, b: str,
+                 blend: str = "poisson") -> stats.Comparison:
+    """One norm or weighting against another at the paper's lambda, image by image (the other
+    setting held at the paper's: l1 for the weightings, Yeh's for the norms)."""
+    rows = ablation[(ablation.blend == blend) & (ablation.lam == PAPER_LAM)]
+    other = {"norm": ("weighting", "yeh"), "weighting": ("norm", "l1")}[level]
+    rows = rows[rows[other[0]] == other[1]]
+    wide = per_image(rows, level)
+    return stats.paired(wide[a], wide[b])
+
+
+def choice_finding(ablation: pd.DataFrame, level: str, a: str, b: str) -> str:
+    return stats.verdict(a, b, setting_test(ablation, level, a, b))
+
+
+def centre_test(comparison: pd.DataFrame, a: str, b: str, mask: str = "center",
+                column: str = "psnr_hole") -> stats.Comparison:
+    """Method a against method b on one mask kind, image by image."""
+    wide = per_image(comparison[comparison["mask"] == mask], "method", column)
+    return stats.paired(wide[a], wide[b])
+
+
+def blend_finding(comparison: pd.DataFrame) -> str:
+    return "Centre mask: " + stats.verdict("Poisson blending", "pasting",
+                                           centre_test(comparison, YEH, YEH_PASTE)) + "."
+
+
+def multistart_finding(comparison: pd.DataFrame) -> str:
+    """Best of K starts (lowest loss) against the first start alone, centre mask."""
+    if FIRST_START not in set(comparison.method):
+        return "This profile's comparison ran one start per image, so it cannot compare."
+    c = centre_test(comparison, YEH, FIRST_START)
+    text = ("Keeping the lowest-loss of several starts (the post's first next step), centre "
+            "mask: " + stats.verdict("the best start", "the first start alone", c) + ".")
+    if c.sign <= 0:
+        text += (" A lower loss does not buy a truer hole: the loss sees only the known pixels, "
+                 "and starts that fit them about equally well disagree inside. This is the "
+                 "post's own argument, that the model cannot know the interior, in numbers.")
+    return text
+
+
+def ensemble_names(methods) -> list[str]:
+    """The ensembles among `methods`, smallest first (looked up by `method_name`, not parsed)."""
+    return [method_name(fill="ensemble", starts=k) for k in range(2, 257)
+            if method_name(fill="ensemble", starts=k) in methods]
+
+
+def ensemble_finding(comparison: pd.DataFrame) -> str:
+    """The mean of the starts' fills against the best start, centre mask."""
+    ensembles = ensemble_names(set(comparison.method))
+    if not ensembles:
+        return "This profile's comparison ran one start per image: no ensemble to compare."
+    name = ensembles[-1]
+    return ("The ensemble (mean of the starts' G(z), Poisson-blended), centre mask: "
+            + stats.verdict(name, "the best start", centre_test(comparison, name, YEH)) + ".")
+
+
+def method_tests(comparison: pd.DataFrame, mask: str) -> dict[str, stats.Comparison]:
+    """Yeh's method (GAN + Poisson) against each classical fill on one mask kind, image by image,
+    one Holm family per mask."""
+    wide = per_image(comparison[comparison["mask"] == mask], "method")
+    return stats.family({name: stats.paired(wide[YEH], wide[name])
+                         for name in CLASSICAL if name in wide.columns})
+
+
+def method_ranking(comparison: pd.DataFrame, mask: str) -> str:
+    """Where the GAN stands against the classical fills on one mask kind."""
+    tests = method_tests(comparison, mask)
+    above = [name for name, c in tests.items() if c.sign > 0]
+    below = [name for name, c in tests.items() if c.sign < 0]
+    level = [name for name, c in tests.items() if c.sign == 0]
+    n = next(iter(tests.values())).n
+    listed = lambda names: ", ".join(named(name) for name in names)
+    parts = [f"**{mask}** ({n} images; GAN + Poisson minus each, paired, Holm over "
+             f"{len(tests)}): " + "; ".join(f"{named(name)} {stats.interval_text(c)}"
+                                            for name, c in tests.items())]
+    words = []
+    if above:
+        words.append(f"is above {listed(above)}")
+    if below:
+        words.append(f"is below {listed(below)}")
+    if level:
+        bound = max(tests[name].bound for name in level)
+        words.append(f"shows no difference larger than ±{bound:.2f} dB from {listed(level)}")
+    return parts[0] + ". The GAN " + "; ".join(words) + "."
+
+
+def paper_finding(celeba: pd.DataFrame) -> str:
+    """Our faces model and Telea on held-out faces, against the paper's centre-mask numbers."""
+    wide = per_image(celeba[celeba["mask"] == "center"], "method")
+    ours = wide[YEH]
+    low, high = stats.mean_interval(ours)
+    paper = PAPER_CELEBA_CENTRE_PSNR
+    yeh_paper = next(iter(paper.values()))
+    reach = ("reaches" if low > yeh_paper else "falls short of" if high < yeh_paper
+             else "cannot be told from")
+    reported = ", ".join(f"{value} dB for {name.split(' (')[0]}" for name, value in paper.items())
+    return (f"On {len(ours)} held-out CelebA faces (centre mask, hole PSNR), our GAN + Poisson "
+            f"reaches {dB(ours.mean())} (95% interval {low:.2f} to {high:.2f}), so it {reach} the "
+            f"paper's {yeh_paper} dB for Yeh et al. (the paper reports {reported}); against "
+            f"Telea on the same faces: "
+            + stats.verdict("GAN + Poisson", "Telea", stats.paired(ours, wide["telea"])) + ". "
+            "Our faces model is smaller and saw fewer faces than the paper's.")
+
+
+def rules_finding(rules: pd.DataFrame) -> str:
+    gd, adam = rules.loc["gd"], rules.loc["adam"]
+    return (f"Under the post's rule, gradient descent until ‖∇z‖₁ < {gd.tol:g} on our summed loss, "
+            f"{int(gd.stopped)} of {int(gd.images)} images stopped within {int(gd.cap)} "
+            f"iterations, and {int(gd.crossed_post_tol)} ever crossed the post's threshold "
+            f"converted to our units ({gd.post_tol:g}). The solver-behaviour chapter shows the "
+            f"two rules' losses and fills side by side on those {int(gd.images)} images; their "
+            f"hole PSNRs ({dB(adam['hole PSNR (Poisson)'])} for Adam, "
+            f"{dB(gd['hole PSNR (Poisson)'])} for gradient descent) are descriptive, on too few "
+            f"images for a verdict.")
+
+
+def schedule_finding(schedules: pd.DataFrame) -> str:
+    joint, blocks = schedules.loc["joint"], schedules.loc["blocks"]
+    return (f"In the last epoch of two equal short runs (one run each, so no test is possible: "
+            f"indicative only), the discriminator's mean probability that a generated image is "
+            f"real, D(G(z)), was {blocks.d_fake:.3f} under the post's blocks against "
+            f"{joint.d_fake:.3f} under joint steps; G's loss was {blocks.g_loss:.2f} against "
+            f"{joint.g_loss:.2f}."
+            + (" The blocks let the discriminator win, as expected with more D than G batches; "
+               "the joint DCGAN default, which we train with, keeps the game balanced."
+               if blocks.d_fake < joint.d_fake else
+               " The blocks did not tip the game towards the discriminator here."))
+
+
+def g_loss_finding(thirds: pd.DataFrame) -> str:
+    middle, last = thirds.iloc[1], thirds.iloc[2]
+    steps = thirds.post_steps.iloc[0]
+    trend = "rises" if last.g_loss > middle.g_loss else "does not rise"
+    return (f"The evaluated model's G loss {trend} late in training (one run, described, not "
+            f"tested): {last.g_loss:.2f} on average in the last third of its steps against "
+            f"{middle.g_loss:.2f} in the middle third. Its run is {steps:,.0f} of the post's "
+            f"batch-64 steps long"
+            + (", short of the post's step 30,000, so it cannot show a rise there."
+               if steps < 30_000 else "."))
+
+
+def selection_finding(scores: pd.DataFrame, images: pd.DataFrame) -> str:
+    """The checkpoints the numbers cannot tell from the best (paired, Holm), and the choice."""
+    table = against_best(images, "epoch")
+    tied = table.index[table.tied].tolist()
+    best = int(table.index[table.best][0])
+    others = table[~table.best]
+    chosen = int(scores.index[scores.chosen][0])
+    n = images.image.nunique()
+    text = (f"Scored by the hole PSNR of their pasted completions on the same {n} images, each "
+            f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}): "
+            + "; ".join(f"epoch {e} {row.difference:+.2f} dB [{row.low:+.2f}, {row.high:+.2f}]"
+                        for e, row in others.iterrows())
+            + f". {len(tied)} of the {len(table)} checkpoints (epoch{'s' if len(tied) > 1 else ''} "
+            f"{', '.join(str(e) for e in tied)}) {'are' if len(tied) > 1 else 'is'} tied with the "
+            f"best: no difference from it is stated."
+            f" The chapters use epoch {chosen}"
+            + (", chosen by eye" if scores.by_eye.iloc[0] else ", the latest of those")
+            + ("; it is among them." if chosen in tied else
+               "; it is not among them, and the selection chapter says why."))
+    if len(tied) > 1:
+        text += (" The numbers cannot rank these checkpoints, so the post was right to look: a "
+                 "person's judgement of the samples is as good a rule, and the book records it.")
+    return text
+
+
+def choices_that_matter(saved: dict) -> tuple[list[str], list[str]]:
+    """(choices that change the centre-mask hole PSNR, each with its interval; those that do not,
+    each with its bound), over the choices the post and the paper differ on."""
+    verdicts: dict[str, stats.Comparison] = {}
+    ablation, comparison = saved.get("ablation_images"), saved.get("comparison_images")
+    if ablation is not None:
+        tests = lam_tests(ablation)
+        if PAPER_LAM in tests:
+            verdicts["λ from 0 to the paper's 0.003"] = tests[PAPER_LAM]
+        verdicts["ℓ1 or ℓ2"] = setting_test(ablation, "norm", "l1", "l2")
+        verdicts["plain or Yeh's weights"] = setting_test(ablation, "weighting", "yeh", "plain")
+    if comparison is not None:
+        verdicts["pasting or Poisson blending"] = centre_test(comparison, YEH, YEH_PASTE)
+        if FIRST_START in set(comparison.method):
+            verdicts["one start or the best of several"] = centre_test(comparison, YEH,
+                                                                       FIRST_START)
+    matter = [f"{name} ({c.difference:+.2f} dB [{c.low:+.2f}, {c.high:+.2f}])"
+              for name, c in verdicts.items() if c.differs]
+    level = [f"{name} (±{c.bound:.2f} dB)" for name, c in verdicts.items() if not c.differs]
+    return matter, level
+
+
+def conclusion(saved: dict) -> str:
+    """The two questions answered in a few sentences, from the same tables."""
+    parts = []
+    comparison = saved.get("comparison_images")
+    if comparison is not None:
+        tests = method_tests(comparison, "center")
+        best = max(tests, key=lambda name: -tests[name].difference)
+        c = tests[best]
+        parts.append(f"On the centre mask Yeh's latent search against the best classical fill, "
+                     f"{named(best)}: " + stats.verdict("GAN + Poisson", named(best), c) + ".")
+    verdict, centre = saved.get("beyond_verdict"), saved.get("beyond_centre")
+    if verdict is not None and centre is not None:
+        won = bool(verdict.loc["telea", "psnr_better"])
+        realistic = verdict.loc[list(CLASSICAL)].more_realistic.astype(bool)
+        parts.append(
+            "The ensemble of the beyond-Yeh chapter "
+            + ("beats Telea's PSNR beyond its paired interval" if won else
+               "does not beat Telea's PSNR beyond its paired interval")
+            + f", and a fresh critic finds it more realistic than {int(realistic.sum())} of the "
+              f"{len(realistic)} classical fills.")
+    matter, level = choices_that_matter(saved)
+    if matter or level:
+        parts.append("Of the choices the post and the paper differ on (paired tests on the "
+                     "centre mask), "
+                     + (f"these change the hole PSNR: {', '.join(matter)}" if matter else
+                        "none changes the hole PSNR")
+                     + (f"; these do not, by more than the bound given: {', '.join(level)}."
+                        if level else "."))
+    return " ".join(parts)
+
+
+def targets_sentence(targets: pd.DataFrame) -> str:
+    """Which of the fills tried beat Telea's PSNR and every classical fill's realism."""
+    both = targets.index[targets.both.astype(bool)].tolist()
+    closer = targets.index[targets.closer.astype(bool)].tolist()
+    realistic = targets.index[targets.more_realistic.astype(bool)].tolist()
+    if both:
+        return f"Both targets are met by: {', '.join(both)}."
+    return (f"Of the {len(targets)} GAN fills tried, {len(closer)} beat Telea's hole PSNR beyond "
+            f"the intervals and {len(realistic)} are more realistic than every classical fill; "
+            f"none does both.")
+
+
+def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
+                   targets: pd.DataFrame | None = None) -> str:
+    """The ensemble against the classical fills: the two targets of the beyond-Yeh chapter."""
+    ensemble = ensemble_names(set(centre.index))[-1]
+    row = centre.loc[ensemble]
+    telea = verdict.loc["telea"]
+    classical = verdict.loc[list(CLASSICAL)]
+    realistic = classical.index[classical.more_realistic.astype(bool)].tolist()
+    lines = [
+        f"The {ensemble.replace(' (poisson)', '')} (Poisson-blended) reaches a hole PSNR of "
+        f"{dB(row.psnr_hole)}; against Telea, image by image, it is "
+        f"{telea.psnr_difference:+.2f} dB (95% interval {telea.psnr_low:+.2f} to "
+        f"{telea.psnr_high:+.2f}; paired Student t): "
+        + ("**better, outside the interval**." if telea.psnr_better else
+           "**not better beyond the interval**."),
+        f"A fresh critic tells its fills from real photographs with accuracy {row.critic:.3f} "
+        f"({row.critic_low:.3f}–{row.critic_high:.3f}); real against real gives "
+        f"{centre.loc['real images', 'critic']:.3f}. It is more realistic, beyond the intervals, "
+        f"than {len(realistic)} of the {len(CLASSICAL)} classical fills"
+        + (f" ({', '.join(realistic)})" if realistic else "") + ".",
+        targets_sentence(targets) if targets is not None else "",
+        "Yeh's single best start: hole PSNR "
+        f"{dB(centre.loc[YEH, 'psnr_hole'])}, critic accuracy "
+        f"{centre.loc[YEH, 'critic']:.3f}; Telea: "
+        f"{dB(centre.loc['telea', 'psnr_hole'])}, {centre.loc['telea', 'critic']:.3f}.",
+    ]
+    return " ".join(lines)
+
+
+def abstract(saved: dict) -> str:
+    """The front page's answer in a few sentences, each naming the experiment (chapter) its
+    numbers come from; computed from the same tables as the findings chapter."""
+    comparison, ablation = saved.get("comparison_images"), saved.get("ablation_images")
+    if comparison is None or ablation is None:
+        return ("The results chapters have not all run for this profile, so there is no "
+                "summary yet: run `make study`.")
+    centre = comparison[comparison["mask"] == "center"]
+    n = centre.image.nunique()
+    tests = method_tests(comparison, "center")
+    best = max(tests, key=lambda name: -tests[name].difference)
+    lam = lam_tests(ablation)
+    flat = [value for value in sorted(lam) if not lam[value].differs]
+    first_change = next((value for value in sorted(lam) if lam[value].differs), None)
+    blend = centre_test(comparison, YEH, YEH_PASTE)
+    link = "[{}](results/{}.ipynb)".format
+    sentences = [
+        "We rebuilt the 2017 course study of Yeh et al.'s latent-search inpainting from one "
+        "command, on 64×64 Tiny ImageNet photographs with the central 32×32 square missing, and "
+        "compared every choice the post and the paper made, image by image on the same images "
+        "and starting codes, with 95% intervals and Holm-corrected tests.",
+        f"On {n} held-out photographs ({link('comparison chapter', '05_comparison')}), "
+        f"{stats.verdict('Yeh’s search with Poisson blending', named(best), tests[best])}; "
+        f"{named(best)} is the best classical fill here and needs no training.",
+        f"Of the post's next steps, Poisson blending against pasting: "
+        f"{stats.verdict('Poisson blending', 'pasting', blend)}.",
+    ]
+    if flat:
+        sentences.append(
+            f"The realism weight λ, which the post found to matter most, moves the hole PSNR by "
+            f"no more than ±{max(lam[value].bound for value in flat):.2f} dB from λ = 0 to "
+            f"λ = {lam_label(flat[-1])} ({link('λ chapter', '03_lambda_norm_ablation')}, "
+            f"{next(iter(lam.values())).n} images)"
+            + (f", and {'lowers' if lam[first_change].difference < 0 else 'raises'} it from "
+               f"λ = {lam_label(first_change)} ({lam[first_change].difference:+.2f} dB)"
+               if first_change is not None else "") + ".")
+    caught = saved.get("lambda_caught")
+    if caught is not None:
+        realism = realism_tests(caught)
+        moved = [value for value in sorted(realism) if realism[value].differs]
+        sentences.append(
+            "On realism, judged by fresh critics rather than the GAN's discriminator, "
+            + (f"λ = {', '.join(lam_label(v) for v in moved)} changes how often the fills are "
+               f"caught ({', '.join(f'{realism[v].difference:+.2f}' for v in moved)} in the "
+               f"critic's per-image score against λ = 0)" if moved else
+               f"no λ differs from λ = 0 by more than "
+               f"±{max(c.bound for c in realism.values()):.2f} in the critic's per-image score")
+            + f" ({next(iter(realism.values())).n} images).")
+    if FIRST_START in set(centre.method):
+        c = centre_test(comparison, YEH, FIRST_START)
+        sentences.append("Keeping the lowest-loss of several starts, the post's other next step: "
+                         + stats.verdict("the best start", "the first start", c) + ".")
+    celeba = saved.get("celeba_images")
+    if celeba is not None:
+        faces = per_image(celeba[celeba["mask"] == "center"], "method")[YEH]
+        low, high = stats.mean_interval(faces)
+        sentences.append(
+            f"On {len(faces)} held-out CelebA faces our small faces model reaches "
+            f"{faces.mean():.2f} dB [{low:.2f}, {high:.2f}] against the "
+            f"{next(iter(PAPER_CELEBA_CENTRE_PSNR.values()))} dB Yeh et al. report "
+            f"({link('comparison chapter', '05_comparison')}).")
+    sentences.append(f"The {link('findings', '08_findings')} answer both questions point by "
+                     "point, each with its test, n and interval.")
+    return " ".join(sentences)

@@ -1,0 +1,92 @@
+"""The chapters' fingerprints: what each notebook's result depends on (its source, the library code
+below the tools, the trained runs, the chosen epoch, the tables it reads), digested, so that the
+pipeline reruns a chapter only when one of them changed."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from inpaint.files import PROJECT_ROOT, file_checksum
+from inpaint.study import chapters
+from inpaint.study.chapters import tables_dir
+from inpaint.study.gans import CHOICES_FILE, RUNS_DIR, chosen_epoch_file, evaluated_gan, run_dir
+from inpaint.study.profiles import Profile
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+BOOK_DIR = PROJECT_ROOT / "book"
+RESULTS_DIR = BOOK_DIR / "results"
+GENERATED_DIR = BOOK_DIR / "_generated"
+PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/results, _generated)
+TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
+LIBRARY = PROJECT_ROOT / "lib" / "inpaint"
+TOOLS = LIBRARY / "tools"  # the command-line tools: no chapter's result depends on them
+
+
+def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
+    """Every file a notebook's result depends on: its source, the library modules the notebooks
+    use (every module outside inpaint/tools/ and __main__), the trained runs (settings
+    and checkpoints), the evaluated model's files and the recorded by-eye choices, and, for the
+    notebooks after the selection chapter, the chosen epoch it wrote. Files that do not exist
+    (yet) are listed too: their absence is part of the state."""
+    modules = [p for p in sorted(LIBRARY.rglob("*.py"))
+               if TOOLS not in p.parents and p.name != "__main__.py"]
+    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules, CHOICES_FILE]
+    for name in TRAINED:
+        run = run_dir(settings, name)
+        paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
+    if settings.study.shipped:
+        paths += evaluated_gan(settings).files()
+    chapter = chapters.chapter(notebook)
+    if chapter.reads_chosen_epoch:
+        paths.append(chosen_epoch_file(settings))
+    if chapter.reads_tables:
+        paths += sorted(tables_dir(settings).glob("*.csv"))
+    return paths
+
+
+def fingerprint(notebook: str, settings: Profile) -> str:
+    """A digest of `notebook_inputs` (names and contents) and the profile's name."""
+    digest = hashlib.sha256(settings.name.encode())
+    for path in notebook_inputs(notebook, settings):
+        digest.update(str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT)
+                          else path.name).encode())
+        digest.update(file_checksum(path).encode() if path.is_file() else b"absent")
+    return digest.hexdigest()
+
+
+def stamp_key(notebook: str, settings: Profile) -> str:
+    """What fingerprints.json records for a notebook's last run: "<profile>:<fingerprint>"."""
+    return f"{settings.name}:{fingerprint(notebook, settings)}"
+
+
+def read_stamps(out_dir: Path) -> dict:
+    """{notebook: {"key", "seconds"}} from out_dir/fingerprints.json, {} if there is none."""
+    stamps_file = out_dir / "fingerprints.json"
+    return json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+
+
+def book_dirs(settings: Profile) -> tuple[Path, Path]:
+    """(executed notebooks, generated pages) of a profile: book/results and book/_generated for
+    the published profile; runs/<profile>/book/{results,_generated} for any other, so that trying
+    another profile never overwrites the committed book."""
+    if settings.name == PUBLISHED:
+        return RESULTS_DIR, GENERATED_DIR
+    own = RUNS_DIR / settings.name / "book"
+    return own / "results", own / "_generated"
+
+
+def long_notebook_status(settings: Profile) -> dict[str, str]:
+    """For each notebook `make study` leaves to its own command: "up to date", "out of date"
+    (its inputs changed since it ran) or "missing", as recorded in fingerprints.json."""
+    results = book_dirs(settings)[0]
+    stamps = read_stamps(results)
+    status = {}
+    for notebook in chapters.long_commands():
+        if not (results / f"{notebook}.ipynb").exists():
+            status[notebook] = "missing"
+        elif stamps.get(notebook, {}).get("key") == stamp_key(notebook, settings):
+            status[notebook] = "up to date"
+        else:
+            status[notebook] = "out of date"
+    return status

@@ -1,0 +1,334 @@
+"""The book's generated pages, written from the saved results: the run summary, the data counts,
+the environment, the bench table, the front page's abstract and figure, and README's results;
+then the book itself (`build_book`, jupyter-book)."""
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+import pandas as pd
+import torch
+from torchvision.utils import save_image
+
+from inpaint.data.cache import load_images
+from inpaint.data.registry import DATASETS, locate
+from inpaint.files import PROJECT_ROOT, file_checksum
+from inpaint.method.device import describe_machine, pick_device
+from inpaint.study import chapters
+from inpaint.study.chapters import load_table
+from inpaint.study.experiments import validation_images
+from inpaint.study.fills import summary
+from inpaint.study.gans import (RUNS_DIR, RUN_NAMES, ShippedGAN, chosen_epoch, chosen_models,
+                                evaluated_gan, run_config, run_dir)
+from inpaint.study.profiles import Profile
+from inpaint.tools.fingerprints import (BOOK_DIR, GENERATED_DIR, PUBLISHED, RESULTS_DIR, TRAINED,
+                                        book_dirs, long_notebook_status, read_stamps)
+from inpaint.training import shipped
+from inpaint.training.checkpoints import read_log
+from inpaint.training.train import training_images
+
+PACKAGES = ("torch", "torchvision", "numpy", "scipy", "pandas", "matplotlib", "seaborn",
+            "scikit-image", "opencv-python-headless", "papermill", "nbval", "jupyter-book")
+
+
+def stage(name: str) -> None:
+    print(f"\n=== {name} ===", flush=True)
+
+
+# ------------------------------------------------------------------------- generated pages
+
+def training_seconds(settings: Profile, name: str) -> float:
+    """Wall-clock training time of a run, from its log."""
+    return float(read_log(run_dir(settings, name)).elapsed_s.max())
+
+
+def describe_config(config: dict) -> str:
+    """A training configuration in words: width, images, epochs, batch."""
+    images = "all" if config["limit"] is None else f"{config['limit']:,}"
+    return (f"width {config['width']}, {images} {config['dataset']} images, "
+            f"{config['epochs']} epochs of batch {config['batch_size']}")
+
+
+def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_seconds: dict) -> None:
+    """The generated pages of `book_dirs(settings)`: run_summary.md, data_summary.md and
+    environment.md, included by the chapters, and samples_chosen_epoch.png, the evaluated
+    model's samples on the front page."""
+    generated = book_dirs(settings)[1]
+    generated.mkdir(parents=True, exist_ok=True)
+    device = pick_device()
+    hardware = describe_machine()
+    train_s = {name: training_seconds(settings, name) for name in RUN_NAMES}
+    # The schedule runs are trained inside the training-curves notebook: counted there.
+    schedules = train_s["schedule-joint"] + train_s["schedule-blocks"]
+    # The training-curves notebook trains the schedule runs when they are missing, and its time
+    # then includes theirs; when it found them trained, they are added here. Either way they count
+    # once.
+    inside = schedules if notebook_seconds.get(chapters.names()[0], 0) >= schedules else 0.0
+    minutes = {"data": stage_seconds["data"] / 60,
+               "training": (sum(train_s[name] for name in TRAINED) + schedules - inside) / 60,
+               "notebooks": sum(notebook_seconds.get(name, 0) for name in chapters.in_study()) / 60}
+    stamps = read_stamps(book_dirs(settings)[0])
+    long_seconds = {name: stamps[name]["seconds"] for name in chapters.long_commands()
+                    if name in stamps}
+    status = long_notebook_status(settings)
+    gan, epoch = evaluated_gan(settings), chosen_epoch(settings)
+    scratch = run_config(settings)
+    if isinstance(gan, ShippedGAN):
+        info = shipped.run_info(gan.name)
+        evaluated = (f"the shipped reference model **{gan.key}** ({describe_config(gan.config())}; "
+                     f"{info['images_kept']:,} images kept), trained by this project's code on "
+                     f"{info['hardware'].split(',')[0]} in {info['training_seconds']} s and "
+                     f"evaluated here at its epoch-{epoch} checkpoint, chosen in the selection "
+                     f"chapter. Beside it, the `{settings.name}` model "
+                     f"({describe_config(asdict(scratch))}) "
+                     f"was trained here from scratch in {train_s['main'] / 60:.1f} min")
+    else:
+        evaluated = (f"the `{settings.name}` model ({describe_config(asdict(scratch))}), "
+                     f"trained here in "
+                     f"{train_s['main'] / 60:.1f} min, at its epoch-{epoch} checkpoint, chosen "
+                     f"in the selection chapter")
+    (generated / "run_summary.md").write_text(
+        f"The results in this book were computed with the **`{settings.name}` profile** on "
+        f"{hardware} "
+        f"({device.type.upper()}). Every results chapter reports {evaluated}. The CelebA model took "
+        f"{train_s['celeba'] / 60:.1f} min to train and the two short schedule runs "
+        f"{(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} min (in the "
+        f"training-curves notebook). End to end: "
+        + ", ".join(f"{stage} {value:.1f} min" for stage, value in minutes.items())
+        + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
+        f"HTML)."
+        + "".join(f" The chapter {name} is not part of `make study`: "
+                  f"`{chapters.long_commands()[name]}` ran "
+                  f"it in {value / 60:.1f} min, "
+                  + ("with this build's code." if status[name] == "up to date" else
+                     "with an earlier version of the code: it is out of date, and the book shows "
+                     "its last result.")
+                  for name, value in long_seconds.items())
+        + " See {doc}`reproducibility` for the commands and each step's time.\n")
+    with torch.no_grad():
+        samples = gan.generator(epoch)(gan.fixed_noise())
+    save_image(samples, generated / "samples_chosen_epoch.png", nrow=8, normalize=True,
+               value_range=(-1, 1))
+    (generated / "data_summary.md").write_text(data_summary(settings))
+    (generated / "environment.md").write_text(environment(
+        hardware, stage_seconds, train_s,
+        notebook_rows(notebook_seconds, long_seconds)))
+
+
+def notebook_rows(notebook_seconds: dict, long_seconds: dict) -> dict:
+    """{row: seconds} of the time table: the study's notebooks (`make study`'s times), then each
+    long chapter once, named with the command that runs it (`long_seconds`, from its stamp)."""
+    rows = {name: value for name, value in notebook_seconds.items()
+            if name not in chapters.long_commands()}
+    rows.update({f"{name} (`{chapters.long_commands()[name]}`)": value
+                 for name, value in long_seconds.items()})
+    return rows
+
+
+def write_bench_page(settings: Profile, rows: list[dict]) -> Path:
+    """book/_generated/bench.md (or the profile's own, see `book_dirs`): `make bench`'s table
+    `rows`, measured on this machine. `make study` does not time (it would cost its budget
+    minutes); `make bench` writes this page, and the book says when it has not run."""
+    from inpaint.tools import bench
+    page = book_dirs(settings)[1] / "bench.md"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(
+        f"Measured by `make bench` on {describe_machine()} (`{settings.name}` profile's batch "
+        f"size and "
+        f"precision; the reference side of each row is timed alternately with the project's, on "
+        f"the same machine):\n\n{bench.markdown(rows)}\n")
+    return page
+
+
+def ensure_bench_page(settings: Profile) -> None:
+    """A bench page saying how to make one, where `make bench` has not written it."""
+    page = book_dirs(settings)[1] / "bench.md"
+    if not page.exists():
+        page.write_text(f"Not timed for this build: run `make bench PROFILE={settings.name}`, "
+                        f"which "
+                        f"writes the table here.\n")
+
+
+README = PROJECT_ROOT / "README.md"
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_readme_results(settings: Profile) -> None:
+    """The pictures and the headline table at the top of README.md, from the published results:
+    book/_generated/readme_masks.png (one row per mask kind: corrupted, GAN, Telea, original) and
+    the centre-mask rows of runs/<profile>/comparison.csv, between the README's results markers.
+    The README links the front-page samples (samples_chosen_epoch.png) as they are."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from inpaint.method.baselines import BASELINES
+    from inpaint.study.fills import solve_and_score
+    from inpaint.study.experiments import solver_config
+    from inpaint.method.masks import MASK_KINDS, make_mask
+    from inpaint.study.plots import image_grid
+
+    generator, discriminator = chosen_models(settings)
+    truth = validation_images(settings, n=1)
+    rows = []
+    for kind in MASK_KINDS:
+        mask = make_mask(kind, 1)
+        result = solve_and_score(generator, discriminator, truth, mask, solver_config(settings),
+                         progress=False)
+        rows.append(torch.cat([truth * mask, result.outputs["poisson"],
+                               BASELINES["telea"](truth, mask), truth]))
+    figure = image_grid(rows, [f"mask: {kind}" for kind in MASK_KINDS],
+                        ["corrupted", "GAN + Poisson", "Telea", "original"], scale=1.3)
+    figure.savefig(GENERATED_DIR / "readme_masks.png", dpi=90)
+
+    from inpaint.study.findings import method_tests
+    metrics = load_table(settings, "comparison_images")
+    centre = metrics[metrics["mask"] == "center"]
+    table = summary(centre, ["method"]).reset_index()
+    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]].round(2)
+    tests = method_tests(metrics, "center")
+    table["GAN + Poisson minus it (paired, 95% CI)"] = table.method.map(
+        {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
+    ).fillna("")
+    n = centre.image.nunique()
+    gan = evaluated_gan(settings)
+    block = "\n".join([
+        README_START,
+        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(settings)}, {n} Tiny ImageNet "
+        f"validation photographs (`{settings.name}` profile; written by `make study`; the last "
+        f"column "
+        f"is the paired difference image by image, with its 95% interval, Holm-corrected "
+        f"verdicts in the findings chapter):",
+        "",
+        table.rename(columns={"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "± s.e.",
+                              "ssim_hole": "hole SSIM"}).to_markdown(index=False),
+        README_END])
+    text = README.read_text()
+    start, end = text.index(README_START), text.index(README_END) + len(README_END)
+    README.write_text(text[:start] + block + text[end:])
+
+
+def write_front_page(settings: Profile) -> None:
+    """The front page's abstract (abstract.md, from the saved tables, `findings.abstract`) and its
+    result figure (front_completions.png): four held-out photographs of the comparison chapter,
+    the two where Yeh's search beats Telea most and the two where it loses most, completed by
+    each method. Each image's starting codes are its own, so the fills are the chapter's."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from inpaint.method.baselines import BASELINES
+    from inpaint.study.fills import YEH, gan_fills, method_name, per_image
+    from inpaint.study.experiments import solver_config
+    from inpaint.study.findings import abstract, load_tables
+    from inpaint.method.masks import make_mask
+    from inpaint.study.plots import image_grid
+
+    generated = book_dirs(settings)[1]
+    saved = load_tables(settings)
+    (generated / "abstract.md").write_text(abstract(saved) + "\n")
+    if saved["comparison_images"] is None:
+        return
+    centre = saved["comparison_images"].query("mask == 'center'")
+    gain = (per_image(centre, "method")[YEH] - per_image(centre, "method")["telea"]).sort_values()
+    chosen = [*gain.index[::-1][:2], *gain.index[:2]]
+    truth = validation_images(settings, n=int(centre.image.max()) + 1)[chosen]
+    mask = make_mask("center", len(truth))
+    config = solver_config(settings)
+    fills, _, _ = gan_fills(*chosen_models(settings), truth, mask, config, "GAN",
+                            ensembles=(config.restarts,), progress=False)
+    fills.update({name: method(truth, mask) for name, method in BASELINES.items()})
+    ensemble = method_name(fill="ensemble", starts=config.restarts)
+    columns = ["corrupted", method_name(blend="paste"), YEH, ensemble, "telea", "navier-stokes",
+               "biharmonic", "true"]
+    examples = {"corrupted": truth * mask, "true": truth, **fills}
+    rows = [torch.stack([examples[name][i] for name in columns]) for i in range(len(truth))]
+    labels = [f"photo {image + 1}: GAN {gain[image]:+.1f} dB vs Telea" for image in chosen]
+    figure = image_grid(rows, labels, columns)
+    figure.savefig(generated / "front_completions.png", dpi=150, bbox_inches="tight")
+
+
+def data_summary(settings: Profile) -> str:
+    """A Markdown table of the images each model and notebook used, with dropped counts."""
+    rows = []
+    for name in TRAINED:
+        config = run_config(settings, name)
+        images = training_images(config)
+        rows.append({"use": f"training ({name})", "dataset": config.dataset,
+                     "images": len(images)})
+    study = settings.study
+    evaluation = () if study.val_dataset == "sample" else (study.val_dataset, "celeba", "coco")
+    for dataset in evaluation:
+        images, report = load_images(dataset, "val", verbose=False, return_report=True)
+        rows.append({"use": "evaluation", "dataset": dataset, "images": len(images),
+                     "greyscale dropped": report.greyscale, "corrupt skipped": report.corrupt})
+    return ("Images available to this run: the training subsets are seeded and the same every "
+            "run; evaluation images are drawn, seeded, from the whole validation split, whose "
+            "dropped greyscale and skipped corrupt images are counted here.\n\n"
+            + pd.DataFrame(rows).fillna("").to_markdown(index=False) + "\n")
+
+
+def environment(hardware: str, stage_seconds: dict, train_s: dict, notebook_seconds: dict) -> str:
+    """Versions, hardware, run times and the sha256 of every archive found, as Markdown."""
+    versions = {name: _version(name) for name in PACKAGES}
+    lines = [f"- Python {platform.python_version()} on {platform.platform()}",
+             f"- Hardware: {hardware}",
+             "- Packages: " + ", ".join(f"{k} {v}" for k, v in versions.items()), "",
+             "| step | minutes |", "|---|---|"]
+    lines += [f"| data: decode or read the cache | {stage_seconds['data'] / 60:.1f} |"]
+    lines += [f"| training: {m} | {s / 60:.1f} |" for m, s in train_s.items()]
+    lines += [f"| notebook: {n} | {s / 60:.1f} |" for n, s in notebook_seconds.items()]
+    lines += ["", "Archives used (sha256):", ""]
+    for name, spec in DATASETS.items():
+        for split in spec.splits:
+            try:
+                path, _ = locate(name, split, allow_download=False)
+            except FileNotFoundError:
+                continue
+            line = f"- `{path.name}` ({name}): `{file_checksum(path)}`"
+            if path.is_file() and line not in lines:
+                lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# ------------------------------------------------------------------------- the whole study
+
+def build_book(settings: Profile) -> Path:
+    """The HTML book of a profile's results; returns its index.html. The published profile's
+    book is built in place (_build/html); another profile's from a copy of the book's sources
+    with its own results, under runs/<profile>/book-source/_build/html."""
+    stage("book")
+    source = PROJECT_ROOT
+    if settings.name != PUBLISHED:
+        source = RUNS_DIR / settings.name / "book-source"
+        shutil.rmtree(source, ignore_errors=True)
+        shutil.copytree(BOOK_DIR, source / "book", ignore=shutil.ignore_patterns(
+            RESULTS_DIR.name, GENERATED_DIR.name))
+        for name in ("_config.yml", "_toc.yml"):
+            shutil.copyfile(PROJECT_ROOT / name, source / name)
+        results, generated = book_dirs(settings)
+        shutil.copytree(results, source / "book" / RESULTS_DIR.name)
+        shutil.copytree(generated, source / "book" / GENERATED_DIR.name)
+        for notebook, command in chapters.long_commands().items():
+            if not (results / f"{notebook}.ipynb").exists():
+                # A notebook, not a page, so that links to the chapter still resolve.
+                import nbformat
+                page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+                    f"# {notebook}\n\nThis chapter has not been run for the `{settings.name}` "
+                    f"profile: `make study` leaves it out for time. Run `{command} "
+                    f"PROFILE={settings.name}` to compute it.")])
+                nbformat.write(page, source / "book" / RESULTS_DIR.name / f"{notebook}.ipynb")
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", str(source),
+               "--warningiserror", "--keep-going"]
+    result = subprocess.run(command, cwd=source)
+    if result.returncode != 0:
+        raise RuntimeError(f"the book build failed or warned (exit {result.returncode}); "
+                           f"see the messages above")
+    return source / "_build" / "html" / "index.html"

@@ -1,0 +1,183 @@
+"""`python -m inpaint study`: the whole study, stage by stage, skipping what is up to date.
+
+  1. data       decode (or read from cache) the training and evaluation images
+  2. train      the profile's main DCGAN and its CelebA model (resumed if interrupted, skipped if
+  done)
+  3. notebooks  each notebook through papermill with the profile's parameters into book/results/
+                (skipped when its fingerprint, covering the notebook, the library code, the runs
+                and the parameters, is unchanged)
+  4. book       the generated pages (run summary, data counts, environment), then jupyter-book
+
+`python -m inpaint references` re-executes the notebooks with the `ci` profile into
+tests/references/, the outputs that nbval compares against in `make test`.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from inpaint.files import PROJECT_ROOT
+from inpaint.study import chapters
+from inpaint.study.gans import RUNS_DIR, ensure_trained, run_config
+from inpaint.study.profiles import Profile
+from inpaint.tools import fingerprints
+from inpaint.tools.fingerprints import (PUBLISHED, TRAINED, long_notebook_status, read_stamps,
+                                        stamp_key)
+from inpaint.tools.pages import (build_book, ensure_bench_page, stage, write_front_page,
+                                 write_generated_pages, write_readme_results)
+from inpaint.training import shipped
+from inpaint.training.train import training_images
+
+REFERENCE_DIR = PROJECT_ROOT / "tests" / "references"
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised an error; the message names the notebook and the cell."""
+
+
+def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
+    """Run one notebook through papermill with the profile's name; returns the seconds it took."""
+    import papermill
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / f"{notebook}.ipynb"
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(fingerprints.NOTEBOOK_DIR / f"{notebook}.ipynb", output,
+                                   parameters={"profile": settings.name},
+                                   cwd=fingerprints.NOTEBOOK_DIR,
+                                   kernel_name="python3", progress_bar=True)
+    except papermill.PapermillExecutionError as error:
+        raise NotebookFailed(
+            f"notebook {notebook} failed in cell {error.cell_index} (execution count "
+            f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed notebook "
+            f"is {output}; fix the cause and run the study again") from None
+    prepare_for_book(output)
+    return time.perf_counter() - started
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def prepare_for_book(path: Path) -> None:
+    """Make an executed notebook ready for the offline book: tag papermill's injected-parameters
+    cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), and drop
+    the progress-bar widgets' state, for which the book would load JavaScript from a CDN (each
+    widget output keeps its text form)."""
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("widgets", None)
+    for cell in notebook.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    nbformat.write(notebook, path)
+
+
+def run_notebooks(settings: Profile, out_dir: Path | None = None, force: bool = False,
+                  names=None) -> dict:
+    """Execute each of `notebooks` (by default `chapters.in_study()`) whose fingerprint changed
+    into `out_dir` (by default the profile's, see `book_dirs`); returns {notebook: seconds of its
+    last execution}, recorded in fingerprints.json for the ones skipped."""
+    out_dir = out_dir or fingerprints.book_dirs(settings)[0]
+    names = chapters.in_study() if names is None else names
+    stamps_file = out_dir / "fingerprints.json"
+    stamps = read_stamps(out_dir)
+    times = {}
+    for notebook in names:
+        key = stamp_key(notebook, settings)
+        if not force and stamps.get(notebook, {}).get("key") == key and \
+                (out_dir / f"{notebook}.ipynb").exists():
+            print(f"{notebook}: up to date, skipped")
+            times[notebook] = stamps[notebook]["seconds"]
+            continue
+        print(f"{notebook}: running with profile {settings.name}")
+        seconds = execute(notebook, settings, out_dir)
+        # Fingerprint again: the selection notebook writes the chosen epoch the others read.
+        stamps[notebook] = {"key": stamp_key(notebook, settings),
+                            "seconds": round(seconds, 1)}
+        stamps_file.write_text(json.dumps(stamps, indent=2))
+        times[notebook] = round(seconds, 1)
+    return times
+
+
+def report_long_notebooks(settings: Profile) -> None:
+    for notebook, status in long_notebook_status(settings).items():
+        if status != "up to date":
+            command = chapters.long_commands()[notebook] + ("" if settings.name == PUBLISHED
+                                                  else f" PROFILE={settings.name}")
+            print(f"{notebook}: {status}; `make study` does not run it (too long for its "
+                  f"budget): run `{command}`. The book shows "
+                  + ("its last result." if status == "out of date" else "a page saying so."))
+
+
+def run_study(settings: Profile, force_notebooks: bool = False, long: bool = False) -> Path:
+    """Data, training, the notebooks (with `long`, also the long ones: `make beyond`), the
+    generated pages and the book; returns the book's index.html."""
+    started = time.perf_counter()
+    name = settings.study.shipped
+    if name:  # before any training: a missing or damaged reference model is said at once
+        shipped.verify_shipped(name)
+    stage("data")
+    for name in TRAINED:
+        training_images(run_config(settings, name))
+    stage_seconds = {"data": time.perf_counter() - started}
+    stage("train")
+    for name in TRAINED:
+        ensure_trained(settings, name)
+    stage("notebooks")
+    names = chapters.names() if long else chapters.in_study()
+    seconds = run_notebooks(settings, force=force_notebooks, names=names)
+    report_long_notebooks(settings)
+    write_generated_pages(settings, stage_seconds, seconds)
+    ensure_bench_page(settings)
+    write_front_page(settings)
+    if settings.name == PUBLISHED:
+        write_readme_results(settings)
+    html = build_book(settings)
+    print(f"\nstudy ({settings.name}) done in {(time.perf_counter() - started) / 60:.1f} min")
+    print(f"open the book: {html}")
+    return html
+
+
+REFERENCE_NOTE = """**nbval reference** (written by `make references`; `make test` re-executes it).
+Compared exactly: every text output (printed lines, tables, messages), every whole number in it
+(step counts, epochs, the chosen epoch) and the order of rows. Compared within a tolerance:
+numbers with a decimal point may differ by at most `FLOAT_TOLERANCE` (0.02, see
+tests/nbval_tolerance.py), the drift of float32 results across CPUs, kernels and thread counts.
+Not compared: images, and cells tagged `nbval-ignore-output` (set-up and timings). Sanitised
+first: times, rates, absolute paths and memory addresses (tests/sanitize.cfg)."""
+
+
+def as_reference(path: Path) -> None:
+    """Turn an executed notebook into an nbval reference: a first cell that says what is
+    compared and how (REFERENCE_NOTE), and no PNG/JPEG outputs, which nbval does not compare
+    (a reference only needs their text, e.g. "<Figure size 1000x700 with 2 Axes>")."""
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            for mime in ("image/png", "image/jpeg"):
+                output.get("data", {}).pop(mime, None)
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(REFERENCE_NOTE))
+    nbformat.write(notebook, path)
+
+
+def refresh_references(settings: Profile) -> None:
+    """Re-execute every notebook with `settings` (the `ci` profile) into tests/references/ (for
+    nbval).
+
+    The `ci` runs (runs/ci/, seconds of training) are removed first and retrained inside the
+    notebooks, as on a clean checkout: the references then match what `make test` computes
+    there, not a model left over from an earlier session (whose floats may differ in the last
+    digits, e.g. if it was trained with another number of threads).
+    """
+    shutil.rmtree(RUNS_DIR / settings.name, ignore_errors=True)
+    for notebook in chapters.names():
+        print(f"{notebook}: reference run ({settings.name})")
+        execute(notebook, settings, REFERENCE_DIR)
+        as_reference(REFERENCE_DIR / f"{notebook}.ipynb")
+    print(f"references written to {REFERENCE_DIR}; review `git diff` before committing")

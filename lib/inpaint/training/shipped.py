@@ -1,0 +1,296 @@
+"""The shipped, pre-trained reference models: a registry, folder lookup, checksums and loading.
+
+A reference model is a folder made by this project's own training code on a GPU (so that the book
+and `complete` can use a full-scale model without training one here). It holds:
+  generator_epoch_EEE.pt       float16 state_dict of `inpaint.method.models.Generator(width)`
+  discriminator_epoch_EEE.pt   float16 state_dict of `inpaint.method.models.Discriminator(width)`
+  fixed_noise.pt               the run's fixed sample codes, float (64, 100) in [-1, 1]
+  log.csv.gz                   the run's per-step log, in the project's log.csv format
+  run.json                     provenance: configuration, command, commit, hardware, scores
+  SHA256SUMS                   `sha256sum` lines for every other file
+Every file is checked against SHA256SUMS each time it is read; nothing downloads weights.
+
+Where a model's folder is looked for, in order (like the datasets in `inpaint.data`):
+  1. an explicit path (argument `source`): the model folder itself, or a folder holding model
+     folders. A path given here that does not hold the model is an error, not skipped;
+  2. the environment variable INPAINT_MODELS: the same two forms; skipped when it lacks the model;
+  3. `data/models/<folder>` in the project;
+  4. `../shared/models/<folder>` beside the project.
+
+Loaded models are float32, in eval mode, on the requested device:
+  G(z)  z float (N, 100) in [-1, 1]       -> images float (N, 3, 64, 64) in [-1, 1]
+  D(x)  x float (N, 3, 64, 64) in [-1, 1] -> logits float (N,)
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+import pandas as pd
+import torch
+
+from inpaint.files import ChecksumError, PROJECT_ROOT, file_checksum
+from inpaint.method.models import Discriminator, Generator
+
+MODELS_ENV = "INPAINT_MODELS"
+DATA_MODELS_DIR = PROJECT_ROOT / "data" / "models"
+SHARED_MODELS_DIR = PROJECT_ROOT.parent / "shared" / "models"
+SUMS_FILENAME = "SHA256SUMS"
+RUN_INFO_FILENAME = "run.json"
+FIXED_NOISE_FILENAME = "fixed_noise.pt"
+LOG_FILENAME = "log.csv.gz"
+MAKE_COMMAND = "make study PROFILE=full"
+
+
+class ShippedModelNotFoundError(FileNotFoundError):
+    """A reference model's folder, or one of its files, is in none of the places looked."""
+
+
+class ShippedModelChecksumError(ChecksumError):
+    """A reference file differs from its SHA256SUMS line, is not listed, or SHA256SUMS is missing."""
+
+
+class EpochNotAvailableError(ValueError):
+    """The reference model has no checkpoint of this network at this epoch."""
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """One shipped model: its folder name, the width of its networks, the epochs it has for G and
+    for D, and how to train it again (`command`, the training run that produced it)."""
+
+    name: str
+    folder: str
+    width: int
+    generator_epochs: tuple[int, ...]
+    discriminator_epochs: tuple[int, ...]
+    description: str
+    command: str
+
+    def generator_filename(self, epoch: int) -> str:
+        return f"generator_epoch_{epoch:03d}.pt"
+
+    def discriminator_filename(self, epoch: int) -> str:
+        return f"discriminator_epoch_{epoch:03d}.pt"
+
+
+SHIPPED_MODELS: dict[str, ShippedModel] = {
+    "tiny-imagenet-full": ShippedModel(
+        name="tiny-imagenet-full",
+        folder="tiny-imagenet-full",
+        width=64,
+        generator_epochs=(30, 35, 40, 45, 50, 55),
+        discriminator_epochs=(35, 55),
+        description="The `full` profile's DCGAN (width 64, batch 128, 55 epochs) trained on one "
+                    "GPU on 29,451 Tiny ImageNet training photographs.",
+        command="python -m inpaint train --profile full --limit 30000 --out runs/full/train",
+    ),
+}
+
+
+def shipped_spec(name: str) -> ShippedModel:
+    """The registry entry for `name`; ValueError listing the known names otherwise."""
+    if name not in SHIPPED_MODELS:
+        raise ValueError(f"unknown reference model {name!r}; known: {sorted(SHIPPED_MODELS)}")
+    return SHIPPED_MODELS[name]
+
+
+# ---------------------------------------------------------------- lookup
+
+def _model_folder_in(place: Path, spec: ShippedModel, may_be_itself: bool) -> Path | None:
+    """`place/<folder>` if it exists; else `place` itself when allowed and it has a SHA256SUMS."""
+    if (place / spec.folder).is_dir():
+        return place / spec.folder
+    if may_be_itself and (place / SUMS_FILENAME).is_file():
+        return place
+    return None
+
+
+def _how_to_make(spec: ShippedModel) -> str:
+    return (f"To make them: run `{MAKE_COMMAND}` on a GPU, which trains the same run from scratch "
+            f"({spec.command}). Or put a copy of the folder `{spec.folder}/` in {DATA_MODELS_DIR}, "
+            f"or point the environment variable {MODELS_ENV} at it (or at a folder holding it).")
+
+
+def locate_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
+    """The folder holding reference model `name` (see the module docstring for the order).
+
+    Raises ShippedModelNotFoundError naming every place looked and how to make the weights.
+    Only finds the folder: its files are verified when they are read.
+    """
+    spec = shipped_spec(name)
+    if source is not None:
+        place = Path(source)
+        found = _model_folder_in(place, spec, may_be_itself=True)
+        if found is None:
+            raise ShippedModelNotFoundError(
+                f"reference model {name!r} not found at the given path {place}: it should be the "
+                f"model folder (with {SUMS_FILENAME}) or a folder holding `{spec.folder}/`.\n"
+                + _how_to_make(spec))
+        return found
+    places: list[tuple[Path, bool]] = []
+    env = os.environ.get(MODELS_ENV)
+    if env:
+        places.append((Path(env), True))
+    places += [(DATA_MODELS_DIR, False), (SHARED_MODELS_DIR, False)]
+    for place, may_be_itself in places:
+        found = _model_folder_in(place, spec, may_be_itself)
+        if found is not None:
+            return found
+    looked = []
+    if env:
+        looked.append(f"{env} (from {MODELS_ENV}; the model folder itself or a folder holding "
+                      f"`{spec.folder}/`)")
+    else:
+        looked.append(f"the environment variable {MODELS_ENV} (not set)")
+    looked += [str(DATA_MODELS_DIR / spec.folder), str(SHARED_MODELS_DIR / spec.folder)]
+    raise ShippedModelNotFoundError(
+        f"reference model {name!r} not found. Looked in:\n  " + "\n  ".join(looked) + "\n"
+        + _how_to_make(spec))
+
+
+# ---------------------------------------------------------------- checksums
+
+def read_checksums(folder: Path) -> dict[str, str]:
+    """SHA256SUMS of a model folder as {filename: sha256 hex}; ShippedModelChecksumError if
+    absent."""
+    sums = Path(folder) / SUMS_FILENAME
+    if not sums.is_file():
+        raise ShippedModelChecksumError(
+            f"{sums} is missing, so the files in {folder} cannot be verified. Restore the folder "
+            f"complete from where it came, or make it again with `{MAKE_COMMAND}` on a GPU.")
+    digests = {}
+    for line in sums.read_text().splitlines():
+        if line.strip():
+            digest, filename = line.split(maxsplit=1)
+            digests[filename.lstrip("*")] = digest.lower()
+    return digests
+
+
+def verified_file(folder: Path, filename: str) -> Path:
+    """`folder/filename` after checking its sha256 against the folder's SHA256SUMS.
+
+    Raises ShippedModelNotFoundError if the file is absent, ShippedModelChecksumError (naming the
+    file
+    and the fix) if it is not listed or its digest differs.
+    """
+    folder = Path(folder)
+    path = folder / filename
+    digests = read_checksums(folder)
+    if not path.is_file():
+        raise ShippedModelNotFoundError(
+            f"{path} is missing from the reference folder {folder}. Restore the folder complete, "
+            f"or make it again with `{MAKE_COMMAND}` on a GPU.")
+    if filename not in digests:
+        raise ShippedModelChecksumError(
+            f"{path} is not listed in {folder / SUMS_FILENAME}, so it cannot be verified and is "
+            f"refused. Use the folder as shipped, or make it again with `{MAKE_COMMAND}`.")
+    got = file_checksum(path, "sha256")
+    if got != digests[filename]:
+        raise ShippedModelChecksumError(
+            f"{path}: sha256 is {got}, but {SUMS_FILENAME} expects {digests[filename]}. The file is "
+            f"corrupt, truncated or from another run, and is refused. Replace it with the shipped "
+            f"copy (e.g. from {SHARED_MODELS_DIR / folder.name}), or make the folder again with "
+            f"`{MAKE_COMMAND}` on a GPU. Do not edit {SUMS_FILENAME} to match.")
+    return path
+
+
+def verify_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
+    """Check every file the registry promises for `name` (and every file SHA256SUMS lists);
+    return the folder. Raises on the first missing or mismatching file."""
+    spec = shipped_spec(name)
+    folder = locate_shipped(name, source)
+    wanted = ([spec.generator_filename(e) for e in spec.generator_epochs]
+              + [spec.discriminator_filename(e) for e in spec.discriminator_epochs]
+              + [FIXED_NOISE_FILENAME, LOG_FILENAME, RUN_INFO_FILENAME])
+    for filename in dict.fromkeys(wanted + sorted(read_checksums(folder))):
+        verified_file(folder, filename)
+    return folder
+
+
+# ---------------------------------------------------------------- epochs
+
+def _nearest(available: tuple[int, ...], epoch: int) -> int:
+    """The epoch of `available` nearest to `epoch`; a tie goes to the later (longer trained)."""
+    return min(available, key=lambda e: (abs(e - epoch), -e))
+
+
+def _check_epoch(spec: ShippedModel, network: str, epoch: int, available: tuple[int, ...]) -> None:
+    if epoch not in available:
+        hint = ""
+        if network == "discriminator":
+            hint = (f" The nearest with a discriminator is {_nearest(available, epoch)} "
+                    f"(nearest_discriminator_epoch).")
+        raise EpochNotAvailableError(
+            f"reference model {spec.name!r} has no {network} at epoch {epoch}; available epochs: "
+            f"{', '.join(map(str, available))}.{hint}")
+
+
+def nearest_discriminator_epoch(name: str, epoch: int) -> int:
+    """The epoch nearest to `epoch` that has a discriminator (ties go to the later epoch).
+
+    For "tiny-imagenet-full" (D at 35 and 55): 30..44 -> 35, 45..55 -> 55.
+    """
+    return _nearest(shipped_spec(name).discriminator_epochs, epoch)
+
+
+# ---------------------------------------------------------------- loading
+
+def _load_float32_state(path: Path) -> dict[str, torch.Tensor]:
+    """A state_dict from `path` with floating values as float32 (integer counters untouched)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return {key: value.float() if value.is_floating_point() else value
+            for key, value in state.items()}
+
+
+def load_generator(name: str, epoch: int, device: str | torch.device = "cpu",
+                   source: str | os.PathLike | None = None) -> Generator:
+    """The reference generator at `epoch`, verified, float32, eval mode, on `device`.
+
+    G maps z float (N, 100) in [-1, 1] to images float (N, 3, 64, 64) in [-1, 1].
+    Raises EpochNotAvailableError listing the epochs it has.
+    """
+    spec = shipped_spec(name)
+    _check_epoch(spec, "generator", epoch, spec.generator_epochs)
+    path = verified_file(locate_shipped(name, source), spec.generator_filename(epoch))
+    generator = Generator(spec.width)
+    generator.load_state_dict(_load_float32_state(path))
+    return generator.to(device).eval()
+
+
+def load_discriminator(name: str, epoch: int, device: str | torch.device = "cpu",
+                       source: str | os.PathLike | None = None) -> Discriminator:
+    """The reference discriminator at `epoch`, verified, float32, eval mode, on `device`.
+
+    D maps images float (N, 3, 64, 64) in [-1, 1] to logits float (N,); sigmoid gives P(real).
+    Raises EpochNotAvailableError listing the epochs it has (see nearest_discriminator_epoch).
+    """
+    spec = shipped_spec(name)
+    _check_epoch(spec, "discriminator", epoch, spec.discriminator_epochs)
+    path = verified_file(locate_shipped(name, source), spec.discriminator_filename(epoch))
+    discriminator = Discriminator(spec.width)
+    discriminator.load_state_dict(_load_float32_state(path))
+    return discriminator.to(device).eval()
+
+
+def fixed_noise(name: str, source: str | os.PathLike | None = None) -> torch.Tensor:
+    """The run's fixed sample codes, verified: float32 (64, 100) in [-1, 1], on the CPU."""
+    path = verified_file(locate_shipped(name, source), FIXED_NOISE_FILENAME)
+    return torch.load(path, map_location="cpu", weights_only=True).float()
+
+
+def read_shipped_log(name: str, source: str | os.PathLike | None = None) -> pd.DataFrame:
+    """The run's per-step training log, verified; the columns of
+    `inpaint.training.checkpoints.read_log`
+    (step, epoch, phase, d_loss, g_loss, d_real, d_fake, elapsed_s; empty losses are NaN)."""
+    path = verified_file(locate_shipped(name, source), LOG_FILENAME)
+    with gzip.open(path, "rt", newline="") as handle:
+        return pd.read_csv(handle)
+
+
+def run_info(name: str, source: str | os.PathLike | None = None) -> dict:
+    """The run's run.json, verified: config, command, project_commit, hardware, scores, files."""
+    path = verified_file(locate_shipped(name, source), RUN_INFO_FILENAME)
+    return json.loads(path.read_text())
