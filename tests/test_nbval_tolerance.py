@@ -62,3 +62,23 @@ def test_nbval_passes_within_tolerance_and_fails_naming_the_cell_beyond_it(tmp_p
         result = run_nbval(tmp_path, edited)
         assert result.returncode == 1, result.stdout
         assert "reference.ipynb::Cell 0" in result.stdout and "1 failed" in result.stdout
+
+
+def html(rows: list[tuple[str, str, str, str]]) -> str:
+    """A DataFrame's HTML: columns difference, p, differs; one row per (index, values...)."""
+    import pandas as pd
+    frame = pd.DataFrame([r[1:] for r in rows], index=[r[0] for r in rows],
+                         columns=["difference", "p", "differs"])
+    return frame.to_html()
+
+
+def test_tables_compare_cell_by_cell_and_leave_p_values_out():
+    from nbval_tolerance import tables_agree
+    stored = html([("3e-3", "-0.00", "0.84", "False"), ("1", "-1.20", "0.01", "True")])
+    assert tables_agree(stored, html([("3e-3", "0.00", "0.31", "False"),
+                                      ("1", "-1.21", "0.02", "True")]))
+    for changed in ([("3e-3", "-0.00", "0.84", "True"), ("1", "-1.20", "0.01", "True")],
+                    [("3e-3", "-0.00", "0.84", "False"), ("1", "-1.30", "0.01", "True")],
+                    [("3e-3", "-0.00", "0.84", "False")],
+                    [("1e-1", "-0.00", "0.84", "False"), ("1", "-1.20", "0.01", "True")]):
+        assert not tables_agree(stored, html(changed)), changed
