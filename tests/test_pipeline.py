@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
@@ -101,7 +102,8 @@ def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypa
     write_notebook(source, long, ["print('changed')"])
     pipeline.run_notebooks(PROFILES["ci"])
     assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "out of date"}
-    assert "ran" in nbformat.read(out / f"{long}.ipynb", 4).cells[-1].outputs[0].text
+    assert "ran" in [c for c in nbformat.read(out / f"{long}.ipynb", 4).cells
+                    if c.cell_type == "code"][-1].outputs[0].text
 
 
 def test_the_time_table_lists_the_long_chapter_once_under_its_own_command():
@@ -135,3 +137,28 @@ def test_the_study_stops_at_once_without_the_reference_model(tmp_path, monkeypat
         pipeline.run_study(PROFILES["cpu"])
     message = str(error.value)
     assert str(tmp_path / "shared" / "models") in message and "make study PROFILE=full" in message
+
+
+def test_each_chapter_page_links_its_per_image_tables_once(tmp_path, monkeypatch):
+    """The executed notebook ends with links to the CSVs its chapter saves, and the CSVs are
+    copied beside the book where the links point; preparing it again does not add a second."""
+    monkeypatch.setattr(chapters, "CHAPTERS", (Chapter("ok", ("rules",)), Chapter("none")))
+    monkeypatch.setattr(chapters, "RUNS_DIR", tmp_path / "runs")
+    for name in ("ok", "none"):
+        write_notebook(tmp_path, name, ["print(1)"])
+        pipeline.prepare_for_book(tmp_path / f"{name}.ipynb")
+    pipeline.prepare_for_book(tmp_path / "ok.ipynb")
+    cells = nbformat.read(tmp_path / "ok.ipynb", 4).cells
+    links = [c for c in cells if pipeline.TABLES_NOTE in c.metadata.get("tags", [])]
+    assert len(links) == 1 and "(../_generated/tables/rules.csv)" in links[0].source
+    assert cells[-1] is links[0]
+    assert not any(pipeline.TABLES_NOTE in c.metadata.get("tags", [])
+                   for c in nbformat.read(tmp_path / "none.ipynb", 4).cells)
+
+    settings = PROFILES["full"]  # not the published profile: its pages go under runs/
+    chapters.save_table(settings, "rules", pd.DataFrame({"x": [1.5]}, index=["gd"]))
+    monkeypatch.setattr(fingerprints, "RUNS_DIR", tmp_path / "runs")
+    copies = pages.write_tables(settings)
+    assert [c.name for c in copies] == ["rules.csv"]
+    assert copies[0].parent == fingerprints.book_dirs(settings)[1] / "tables"
+    assert pd.read_csv(copies[0], index_col=0).x.tolist() == [1.5]

@@ -19,7 +19,7 @@ from inpaint.data.registry import DATASETS, locate
 from inpaint.files import PROJECT_ROOT, file_checksum
 from inpaint.method.device import describe_machine, pick_device
 from inpaint.study import chapters
-from inpaint.study.chapters import load_table
+from inpaint.study.chapters import load_table, tables_dir
 from inpaint.study.experiments import validation_images
 from inpaint.study.fills import summary
 from inpaint.study.gans import (RUNS_DIR, RUN_NAMES, ShippedGAN, chosen_epoch, chosen_models,
@@ -51,6 +51,21 @@ def describe_config(config: dict) -> str:
     images = "all" if config["limit"] is None else f"{config['limit']:,}"
     return (f"width {config['width']}, {images} {config['dataset']} images, "
             f"{config['epochs']} epochs of batch {config['batch_size']}")
+
+
+def write_tables(settings: Profile) -> list[Path]:
+    """Copy every chapter's saved table (runs/<profile>/tables/*.csv) to <generated>/tables/,
+    where each chapter's page links them; returns the copies. Tables a chapter has not written
+    (a long chapter never run) are left out."""
+    target = book_dirs(settings)[1] / "tables"
+    target.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for name in chapters.tables():
+        source = tables_dir(settings) / f"{name}.csv"
+        if source.is_file():
+            shutil.copyfile(source, target / source.name)
+            copies.append(target / source.name)
+    return copies
 
 
 def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_seconds: dict) -> None:

@@ -23,10 +23,10 @@ from inpaint.study import chapters
 from inpaint.study.gans import RUNS_DIR, ensure_trained, run_config
 from inpaint.study.profiles import Profile
 from inpaint.tools import fingerprints
-from inpaint.tools.fingerprints import (PUBLISHED, TRAINED, long_notebook_status, read_stamps,
-                                        stamp_key)
+from inpaint.tools.fingerprints import (GENERATED_DIR, PUBLISHED, TRAINED, long_notebook_status,
+                                        read_stamps, stamp_key)
 from inpaint.tools.pages import (build_book, ensure_bench_page, stage, write_front_page,
-                                 write_generated_pages, write_readme_results)
+                                 write_generated_pages, write_readme_results, write_tables)
 from inpaint.training import shipped
 from inpaint.training.train import training_images
 
@@ -60,14 +60,34 @@ def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+TABLES_NOTE = "downloadable-tables"  # the tag of the cell that links a chapter's per-image CSVs
+
+
+def tables_cell(notebook: str):
+    """A markdown cell linking the CSV tables the chapter saves (copied beside the book by
+    `pages.write_tables`), or None for a chapter that saves none."""
+    import nbformat
+    written = chapters.chapter(notebook).writes
+    if not written:
+        return None
+    links = ", ".join(f"[{name}.csv](../{GENERATED_DIR.name}/tables/{name}.csv)" for name in written)
+    return nbformat.v4.new_markdown_cell(
+        f"**This chapter's results, one row per image**, as CSV (the tables the findings test): "
+        f"{links}.", metadata={"tags": [TABLES_NOTE]})
+
+
 def prepare_for_book(path: Path) -> None:
     """Make an executed notebook ready for the offline book: tag papermill's injected-parameters
-    cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), and drop
+    cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), drop
     the progress-bar widgets' state, for which the book would load JavaScript from a CDN (each
-    widget output keeps its text form)."""
+    widget output keeps its text form), and end it with the links to its per-image tables."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("widgets", None)
+    notebook.cells = [cell for cell in notebook.cells
+                      if TABLES_NOTE not in cell.metadata.get("tags", [])]
+    if (links := tables_cell(path.stem)) is not None:
+        notebook.cells.append(links)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
@@ -133,6 +153,7 @@ def run_study(settings: Profile, force_notebooks: bool = False, long: bool = Fal
     seconds = run_notebooks(settings, force=force_notebooks, names=names)
     report_long_notebooks(settings)
     write_generated_pages(settings, stage_seconds, seconds)
+    write_tables(settings)
     ensure_bench_page(settings)
     write_front_page(settings)
     if settings.name == PUBLISHED:
