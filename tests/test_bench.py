@@ -20,7 +20,8 @@ def test_the_table_has_every_row_at_each_width_and_its_ratios_follow_its_rates()
     assert names == [
         f"training step, width 32, batch {config.batch_size} (images/s)",
         "solver, width 32, 64 codes (image-iterations/s)",
-        "solver against a bare G+D pass, width 32 (image-iterations/s; 0.91x: it costs 1.1x)",
+        "solver against a bare G+D pass, width 32 (image-iterations/s; goal: a ratio of at least "
+        "0.91, at most 1.1x the time)",
         "bare G+D pass in fp32, width 32: the solver's layout against contiguous "
         "(image-iterations/s)",
     ]

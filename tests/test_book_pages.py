@@ -76,3 +76,29 @@ def test_no_figure_is_shown_twice_in_the_results():
             first_seen.setdefault(digest, where)
     assert first_seen, "no figures found in book/results"
     assert not copies, "figures shown twice: " + "; ".join(copies)
+
+
+# A measured or reported result typed into prose: a decimal number of decibels, or a speed-up
+# ("1.9 times", "0.91x"). Such numbers live in tables; the pages include them from
+# book/_generated/ (written from the tables) so that a hand-typed copy cannot go stale.
+RESULT_NUMBER = re.compile(r"(?<![\w.$\\{])\d+\.\d+\s*(?:dB\b|times\b|x\b)")
+
+
+def result_numbers(source: str) -> list[str]:
+    """The result numbers in `source`, outside math ($...$, $$...$$) and code (`...`)."""
+    prose = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$|`[^`\n]*`", " ", source, flags=re.S)
+    return [prose[max(0, m.start() - 30):m.end() + 10] for m in RESULT_NUMBER.finditer(prose)]
+
+
+def test_the_hand_written_pages_type_no_result_number():
+    found = {page.name: result_numbers(page.read_text(encoding="utf-8"))
+             for page in sorted((PROJECT_ROOT / "book").glob("*.md"))}
+    found = {name: hits for name, hits in found.items() if hits}
+    assert not found, (f"result numbers typed into prose (include them from book/_generated/ "
+                       f"or say them without the number): {found}")
+
+
+def test_the_result_number_check_sees_one():
+    assert len(result_numbers("scores 19.4 dB against 21.3 dB")) == 2
+    assert result_numbers("about 1.9 times faster; $10 \\log_{10} 4 \\approx 6.02$ dB") != []
+    assert result_numbers("$x = 6.02$ dB, `0.91x`, λ = 0.003") == []

@@ -36,3 +36,22 @@ def test_6_an_image_gives_the_same_bytes_alone_in_a_folder_and_at_any_batch_size
             for name in (stem, f"copy_a_{stem}", f"copy_b_{stem}"):
                 got = (tmp_path / folder / f"{name}_{kind}.png").read_bytes()
                 assert got == expected, (folder, name, kind)
+
+
+def test_6_a_seeded_mask_kind_is_the_same_for_an_image_alone_and_in_a_folder(
+        checkpoint, images, tmp_path):
+    """pattern, random and half draw each photo's mask from the seed and its own pixels, not
+    from its place in the folder."""
+    last = sorted(p.name for p in images.iterdir())[-1]
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(images / last, alone)
+    stem = last.rsplit(".", 1)[0]
+    for kind in ("pattern", "random", "half"):
+        extra = ["--iters", "5", "--restarts", "2", "--mask", kind]
+        assert main(["complete", "--checkpoint", checkpoint, "--input", str(alone / last),
+                     "--out", str(tmp_path / f"single_{kind}"), *extra]) == 0
+        assert main(["complete", "--checkpoint", checkpoint, "--input", str(images),
+                     "--out", str(tmp_path / f"folder_{kind}"), *extra]) == 0
+        single = (tmp_path / f"single_{kind}" / f"{stem}_blended.png").read_bytes()
+        assert (tmp_path / f"folder_{kind}" / f"{stem}_blended.png").read_bytes() == single, kind

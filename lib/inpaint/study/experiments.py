@@ -170,7 +170,7 @@ def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig,
 
 
 def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: torch.Tensor,
-                  seeds: int, steps: int, seed: int = 0, progress: bool = True):
+                  seeds: int, steps: int, progress: bool = True):
     """The critic's verdict on each of several fills of the SAME `images` (float (N, 3, 64, 64)
     in [-1, 1], masks `mask`), against the same `real` photographs (others, never the sources),
     with the same critic seeds and splits, so that the fills pair image by image.

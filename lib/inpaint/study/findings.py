@@ -119,8 +119,8 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
             verdict += (" On realism, " + (f"λ = {', '.join(lam_label(l) for l in more_real)} "
                                            f"makes fills harder to catch" if more_real else "")
                         + (" and " if more_real and less_real else "")
-                        + (f"λ = {', '.join(lam_label(l) for l in less_real)} makes them easier "
-                           f"to catch" if less_real else "") + " than λ = 0.")
+                        + (f"λ = {', '.join(lam_label(l) for l in less_real)} makes its fills "
+                           f"easier to catch" if less_real else "") + " than λ = 0.")
         else:
             verdict += (f" On realism, no λ differs from λ = 0 by more than ±{r_bound:.2f} in the "
                         f"critic's per-image score (a critic on {r_n} images cannot see smaller "

@@ -1,7 +1,7 @@
 """Profiles: the named parameter sets shared by the CLI, the notebooks and the tests.
 
-A profile is plain data. `ci` runs the whole pipeline on the committed sample in about a minute
-(the regression tests); `cpu`, the default, is the study on a 2-core CPU in at most 45 minutes:
+A profile is plain data. `ci` runs the whole pipeline on the committed sample in about 2½
+minutes (the regression tests); `cpu`, the default, is the study on a 2-core CPU in at most 45 minutes:
 it trains a width-32 model from scratch and evaluates the GPU-trained full-scale reference model
 with budgets sized to fit; `full` is the original's scale, trained and evaluated on a GPU. Any
 field can be overridden: `replace(PROFILES["cpu"].train, epochs=10)`, or a flag of the same name

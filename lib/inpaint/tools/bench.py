@@ -34,6 +34,7 @@ from inpaint.training.train import build_models, d_step, g_step, make_optimizers
 
 WIDTHS = (32, 64)
 SOLVER_CODES = 64
+SOLVER_COST_GOAL = 1.1  # the solver may take at most this many times a bare G+D pass
 
 
 def best_seconds(fn, device: torch.device, rounds: int = 1) -> float:
@@ -149,7 +150,8 @@ def table(config: TrainConfig, steps: int = 20, solver_iters: int = 40, rounds: 
         rows.append(row(f"solver, width {width}, {SOLVER_CODES} codes (image-iterations/s)",
                         work, best["solver"], chosen, best["fp32"], "the solver in fp32"))
         rows.append(row(f"solver against a bare G+D pass, width {width} (image-iterations/s; "
-                        f"0.91x: it costs 1.1x)",
+                        f"goal: a ratio of at least {1 / SOLVER_COST_GOAL:.2f}, at most "
+                        f"{SOLVER_COST_GOAL}x the time)",
                         work, best["solver"], chosen, best["bare"],
                         f"bare G+D forward+backward, {chosen}"))
 

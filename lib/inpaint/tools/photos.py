@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import os
 import sys
 import time
@@ -118,7 +119,8 @@ def add_complete_parser(commands) -> None:
     parser.add_argument("--mask", default="center",
                         help="a PNG of the photo's size (white = known, black = hole), or "
                              "center | pattern | random | half | half-right | ... (made at "
-                             "64x64 and scaled to the photo; pattern and random use --seed) "
+                             "64x64 and scaled to the photo; pattern and random use --seed and "
+                             "each photo's pixels) "
                              "(default: center)")
     parser.add_argument("--blend", choices=BLENDS, default="poisson",
                         help="how the fill meets the known pixels (default: poisson)")
@@ -324,14 +326,19 @@ def read_mask_png(path: str | os.PathLike) -> np.ndarray:
 
 def photo_masks(kind: str, photos: list[np.ndarray], seed: int) -> list[np.ndarray]:
     """One bool (H, W) mask per photo, True = known: the PNG `kind` (read once; `check_mask`
-    checks its size), or the 64x64 masks of a named kind (see `inpaint.method.masks.make_mask`; one
-    per
-    photo, seeded) scaled to each photo's size by nearest neighbour."""
+    checks its size), or a 64x64 mask of a named kind (see `inpaint.method.masks.make_mask`)
+    scaled to each photo's size by nearest neighbour. A seeded kind draws each photo's mask from
+    `seed` and the photo's own pixels, so a photo gets the same mask alone or among others."""
     if kind.lower().endswith(".png"):
         return [read_mask_png(kind)] * len(photos)
-    made = make_mask(kind, len(photos), seed=seed)[:, 0].numpy() > 0.5
-    return [np.array(Image.fromarray(m).resize((p.shape[1], p.shape[0]), Image.NEAREST))
-            for m, p in zip(made, photos)]
+    masks = []
+    for photo in photos:
+        own = int.from_bytes(hashlib.sha256(np.ascontiguousarray(photo).tobytes()).digest()[:4],
+                             "little")
+        made = make_mask(kind, 1, seed=seed ^ own)[0, 0].numpy() > 0.5
+        masks.append(np.array(Image.fromarray(made).resize((photo.shape[1], photo.shape[0]),
+                                                           Image.NEAREST)))
+    return masks
 
 
 def check_mask(kind: str, name: str, known: np.ndarray, photo: np.ndarray) -> None:
