@@ -1,6 +1,6 @@
 """The classifier two-sample test (inpaint.method.realism) on real Tiny ImageNet validation
-photographs:
-near chance for real against real, near 1 for a mean-colour fill, and clear errors on bad input.
+photographs: near chance for real against real, near 1 for a mean-colour fill, and clear errors on
+bad input.
 
 The two training tests share one shortened run per comparison (128 against 128 images, 3 seeds,
 100 steps of 32 images instead of the defaults' 150 of 64), about 10 s on a 2-core CPU.

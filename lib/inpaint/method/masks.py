@@ -132,9 +132,8 @@ def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
 
     The PNG is read as 8-bit greyscale (16-bit scaled, transparency on white: see
     `inpaint.method.pixels.to_rgb`) and thresholded at 50%: 128..255 (white) = KNOWN pixel, 0..127
-    (black)
-    = HOLE. Grey values (neither 0 nor 255) are counted in a warning. Returns float32
-    (n, 1, 64, 64). A PNG of another size raises ValueError.
+    (black) = HOLE. Grey values (neither 0 nor 255) are counted in a warning. Returns float32 (n, 1,
+    64, 64). A PNG of another size raises ValueError.
     """
     with Image.open(path) as image:
         grey = np.asarray(to_rgb(image).convert("L"))

@@ -310,8 +310,7 @@ def output_names(files: list[Path]) -> list[str]:
 def read_mask_png(path: str | os.PathLike) -> np.ndarray:
     """The mask drawn in a PNG of any size: bool (H, W), True = known (128..255, white), False =
     hole (0..127, black), read like `inpaint.method.masks.from_png` (grey pixels counted in a
-    warning),
-    upright as a viewer shows it (its EXIF orientation applied, as the photo's is)."""
+    warning), upright as a viewer shows it (its EXIF orientation applied, as the photo's is)."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"mask {path} does not exist; pass a PNG (white = known, black = "
                                 f"hole) or a kind such as center")
@@ -410,9 +409,8 @@ def put_back(photo: torch.Tensor, known: np.ndarray, square: Square, generated: 
     """(completed, blended), float (3, H, W): the photo (float (3, H, W) in [-1, 1]) with the
     hole of `known` (bool (H, W), True = known) filled from G(z*) (float (3, 64, 64) in [-1, 1])
     resized to the square. `completed` pastes the fill; `blended` is `blend` ("paste", or
-    "poisson": see `inpaint.method.blend.blend_image`, solved within the square). Both keep every
-    known
-    pixel of the photo exactly."""
+    "poisson": see `inpaint.method.blend.blend_image`, solved within the square). Both keep
+    every known pixel of the photo exactly."""
     rows, cols = square.region
     fill = generated
     if square.side != IMAGE_SIZE:
@@ -553,9 +551,8 @@ SSIM_REACH = 6  # SSIM's 7x7 window: pixels up to 3 from a change differ, and th
 
 def scores(completed: np.ndarray, truth: np.ndarray, known: np.ndarray, square: Square) -> dict:
     """PSNR, SSIM and L1 (`inpaint.method.metrics.COLUMNS`) of a completed image against the
-    original,
-    both uint8 (H, W, 3) as saved, over the hole of `known` (bool (H, W)) and the whole image (as
-    `inpaint.method.metrics.evaluate` at 64x64).
+    original, both uint8 (H, W, 3) as saved, over the hole of `known` (bool (H, W)) and the whole
+    image (as `inpaint.method.metrics.evaluate` at 64x64).
 
     Computed on the square around the hole widened by SSIM_REACH pixels, never on the whole
     photo: outside the square the images are equal (error 0, SSIM exactly 1), so the whole-image

@@ -1,8 +1,8 @@
 """`python -m inpaint study`: the whole study, stage by stage, skipping what is up to date.
 
   1. data       decode (or read from cache) the training and evaluation images
-  2. train      the profile's main DCGAN and its CelebA model (resumed if interrupted, skipped if
-  done)
+  2. train      the profile's main DCGAN and its CelebA model (resumed if interrupted, skipped
+                if done)
   3. notebooks  each notebook through papermill with the profile's parameters into book/results/
                 (skipped when its fingerprint, covering the notebook, the library code, the runs
                 and the parameters, is unchanged)
@@ -58,8 +58,6 @@ def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
 TABLES_NOTE = "downloadable-tables"  # the tag of the cell that links a chapter's per-image CSVs
 
 
@@ -127,8 +125,8 @@ def run_notebooks(settings: Profile, out_dir: Path | None = None, force: bool = 
 def report_long_notebooks(settings: Profile) -> None:
     for notebook, status in long_notebook_status(settings).items():
         if status != "up to date":
-            command = chapters.long_commands()[notebook] + ("" if settings.name == PUBLISHED
-                                                  else f" PROFILE={settings.name}")
+            command = chapters.long_commands()[notebook] + (
+                "" if settings.name == PUBLISHED else f" PROFILE={settings.name}")
             print(f"{notebook}: {status}; `make study` does not run it (too long for its "
                   f"budget): run `{command}`. The book shows "
                   + ("its last result." if status == "out of date" else "a page saying so."))

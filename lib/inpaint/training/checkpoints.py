@@ -7,8 +7,7 @@ elapsed_s, the run's TrainConfig as a dict, and "digest": the sha256 of G's and 
 (`weights_digest`), checked on loading (checkpoints written before it was stored load unchecked).
 So it is read with `torch.load(weights_only=True)`,
 which runs no code from the file. `inpaint.training.train` writes checkpoints and the log; this
-module
-imports nothing of training, so loading a model never loads the training loop.
+module imports nothing of training, so loading a model never loads the training loop.
 """
 from __future__ import annotations
 

@@ -173,8 +173,7 @@ def verified_file(folder: Path, filename: str) -> Path:
     """`folder/filename` after checking its sha256 against the folder's SHA256SUMS.
 
     Raises ShippedModelNotFoundError if the file is absent, ShippedModelChecksumError (naming the
-    file
-    and the fix) if it is not listed or its digest differs.
+    file and the fix) if it is not listed or its digest differs.
     """
     folder = Path(folder)
     path = folder / filename

@@ -22,8 +22,7 @@ Read from `train` down: it checks the run directory, loads the data, builds the 
 (`new_trainer`) and, when resuming, loads the last checkpoint into them (`restore`), then loops
 over epochs (`train_epoch`, a `train_step` per batch), saving samples and a checkpoint every few
 (`save_epoch`). Reading checkpoints, models and the log is `inpaint.training.checkpoints`, which
-needs
-nothing of this module.
+needs nothing of this module.
 """
 from __future__ import annotations
 
