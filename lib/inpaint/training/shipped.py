@@ -244,6 +244,14 @@ def _load_float32_state(path: Path) -> dict[str, torch.Tensor]:
             for key, value in state.items()}
 
 
+def _load_network(network, name: str, filename: str, device, source):
+    """`network` with the shipped model's verified weights from `filename`, float32, eval mode,
+    on `device`."""
+    network.load_state_dict(_load_float32_state(verified_file(locate_shipped(name, source),
+                                                              filename)))
+    return network.to(device).eval()
+
+
 def load_generator(name: str, epoch: int, device: str | torch.device = "cpu",
                    source: str | os.PathLike | None = None) -> Generator:
     """The reference generator at `epoch`, verified, float32, eval mode, on `device`.
@@ -253,10 +261,8 @@ def load_generator(name: str, epoch: int, device: str | torch.device = "cpu",
     """
     spec = shipped_spec(name)
     _check_epoch(spec, "generator", epoch, spec.generator_epochs)
-    path = verified_file(locate_shipped(name, source), spec.generator_filename(epoch))
-    generator = Generator(spec.width)
-    generator.load_state_dict(_load_float32_state(path))
-    return generator.to(device).eval()
+    return _load_network(Generator(spec.width), name, spec.generator_filename(epoch), device,
+                         source)
 
 
 def load_discriminator(name: str, epoch: int, device: str | torch.device = "cpu",
@@ -268,10 +274,8 @@ def load_discriminator(name: str, epoch: int, device: str | torch.device = "cpu"
     """
     spec = shipped_spec(name)
     _check_epoch(spec, "discriminator", epoch, spec.discriminator_epochs)
-    path = verified_file(locate_shipped(name, source), spec.discriminator_filename(epoch))
-    discriminator = Discriminator(spec.width)
-    discriminator.load_state_dict(_load_float32_state(path))
-    return discriminator.to(device).eval()
+    return _load_network(Discriminator(spec.width), name, spec.discriminator_filename(epoch),
+                         device, source)
 
 
 def fixed_noise(name: str, source: str | os.PathLike | None = None) -> torch.Tensor:
