@@ -3,7 +3,8 @@
 #   make test-matrix        the tests under each CPU kernel set, thread count and precision branch
 #   make study              data, training, every notebook, the book (PROFILE=cpu by default)
 #   make study PROFILE=full the original's scale, for a GPU
-#   make beyond             the study plus the chapters too long for it (the beyond-Yeh chapter)
+#   make beyond             the study plus the beyond-Yeh chapter, too long for it
+#   make faces              the study plus the faces chapter (Yeh et al.'s Table 1), too long for it
 #   make bench              training step against a float32 reference
 #   make references         refresh the nbval reference notebooks after an intended change
 #   make book               only rebuild the HTML from the committed results (no training)
@@ -12,7 +13,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test test-matrix study beyond bench references book clean-book
+.PHONY: test test-matrix study beyond faces bench references book clean-book
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,7 +49,10 @@ study: $(VENV)/.installed
 	$(PY) -m inpaint study --profile $(PROFILE)
 
 beyond: $(VENV)/.installed
-	$(PY) -m inpaint study --profile $(PROFILE) --long
+	$(PY) -m inpaint study --profile $(PROFILE) --long 07_beyond_yeh
+
+faces: $(VENV)/.installed
+	$(PY) -m inpaint study --profile $(PROFILE) --long 08_faces
 
 bench: $(VENV)/.installed
 	$(PY) -m inpaint bench --profile $(PROFILE)

@@ -26,20 +26,35 @@ def test_center_other_hole_size_stays_centred():
     assert torch.equal(torch.nonzero(mask[0, 0] == 0).max(0).values, torch.tensor([39, 39]))
 
 
-def test_pattern_is_about_a_quarter_missing_and_different_per_image():
-    mask = masks.pattern(16, seed=0)
-    assert mask.shape == (16, 1, 64, 64)
+def test_pattern_is_20_to_30_percent_missing_and_different_per_image():
+    mask = masks.pattern(64, seed=0)
+    assert mask.shape == (64, 1, 64, 64)
     fraction = hole_fraction(mask)
-    assert ((fraction >= 0.25) & (fraction < 0.25 + 144 / 4096)).all(), fraction
-    assert len({tuple(m.flatten().tolist()) for m in mask}) == 16
+    assert ((fraction >= 0.2) & (fraction <= 0.3)).all(), fraction
+    assert abs(fraction.mean() - 0.25) < 0.02  # Context Encoders' "about 25%"
+    assert len({tuple(m.flatten().tolist()) for m in mask}) == 64
 
 
-def test_pattern_holes_are_made_of_blocks():
-    # blocks are at least 4x4, so no hole pixel is isolated from all its 4-neighbours
-    hole = masks.pattern(8, seed=3)[:, 0] == 0
-    padded = torch.nn.functional.pad(hole, (1, 1, 1, 1))
-    neighbours = padded[:, :-2, 1:-1] | padded[:, 2:, 1:-1] | padded[:, 1:-1, :-2] | padded[:, 1:-1, 2:]
-    assert not (hole & ~neighbours).any()
+def test_pattern_holes_are_smooth_regions_not_squares():
+    # Context Encoders' regions are blobs about 17 px across: few hole pixels border a known
+    # one (a smooth, compact hole), and the holes are not unions of axis-aligned squares
+    def border_share(mask):
+        hole = mask[:, 0] == 0
+        padded = torch.nn.functional.pad(hole, (1, 1, 1, 1), value=True)
+        inner = (padded[:, :-2, 1:-1] & padded[:, 2:, 1:-1] & padded[:, 1:-1, :-2]
+                 & padded[:, 1:-1, 2:])
+        return ((hole & ~inner).sum() / hole.sum()).item()
+
+    regions, squares, noise = masks.pattern(16, seed=3), masks.blocks(16, seed=3), \
+        masks.random_pixels(16, missing=0.25, seed=3)
+    assert border_share(regions) < 0.25
+    assert border_share(noise) > 0.9
+    # a square's hole has straight edges: rows of its boundary repeat; a blob's do not
+    def distinct_rows(mask):
+        hole = (mask[:, 0] == 0).numpy()
+        return np.mean([len({row.tobytes() for row in image if row.any()}) / max(1, image.any(1).sum())
+                        for image in hole])
+    assert distinct_rows(regions) > distinct_rows(squares)
 
 
 def test_pattern_is_reproducible_from_seed_or_generator():
@@ -49,13 +64,45 @@ def test_pattern_is_reproducible_from_seed_or_generator():
     assert torch.equal(from_generator, masks.pattern(4, seed=7))
 
 
-def test_random_pixels_is_80_percent_missing_and_seeded():
-    mask = masks.random_pixels(5, seed=1)
-    assert torch.allclose(hole_fraction(mask), torch.full((5,), round(0.8 * 4096) / 4096))
-    assert not torch.equal(mask[0], mask[1])
-    assert torch.equal(mask, masks.random_pixels(5, seed=1))
-    assert not torch.equal(mask, masks.random_pixels(5, seed=2))
-    assert torch.allclose(hole_fraction(masks.random_pixels(2, missing=0.5)), torch.tensor(0.5))
+def test_blocks_are_about_a_quarter_missing_and_made_of_squares():
+    mask = masks.blocks(16, seed=0)
+    fraction = hole_fraction(mask)
+    assert ((fraction >= 0.25) & (fraction < 0.25 + 144 / 4096)).all(), fraction
+    # blocks are at least 4x4, so no hole pixel is isolated from all its 4-neighbours
+    hole = mask[:, 0] == 0
+    padded = torch.nn.functional.pad(hole, (1, 1, 1, 1))
+    neighbours = padded[:, :-2, 1:-1] | padded[:, 2:, 1:-1] | padded[:, 1:-1, :-2] | padded[:, 1:-1, 2:]
+    assert not (hole & ~neighbours).any()
+    assert torch.equal(masks.make_mask("blocks", 3, seed=2), masks.blocks(3, seed=2))
+
+
+def test_random_pixels_are_missing_independently_with_probability_0_8():
+    mask = masks.random_pixels(200, seed=1)
+    fraction = hole_fraction(mask)
+    # independent pixels: the hole fraction varies as a binomial proportion, sd 0.00625
+    assert abs(fraction.mean() - 0.8) < 0.002
+    assert 0.004 < fraction.std() < 0.009, fraction.std()
+    assert len(set(fraction.tolist())) > 20
+    # neighbours are independent: P(both missing) = 0.64
+    hole = (mask[:, 0] == 0).float()
+    both = (hole[:, :, 1:] * hole[:, :, :-1]).mean()
+    assert abs(both - 0.64) < 0.005
+    assert torch.equal(mask, masks.random_pixels(200, seed=1))
+    assert not torch.equal(mask, masks.random_pixels(200, seed=2))
+
+
+def test_random_halves_draw_each_of_the_four_halves_per_image():
+    mask = masks.random_halves(40, seed=0)
+    assert mask.shape == (40, 1, 64, 64)
+    assert torch.allclose(hole_fraction(mask), torch.tensor(0.5))
+    seen = set()
+    for image in mask:
+        match = [side for side in masks.HALF_SIDES if torch.equal(image, masks.half(1, side)[0])]
+        assert len(match) == 1
+        seen.add(match[0])
+    assert seen == set(masks.HALF_SIDES)
+    assert torch.equal(masks.make_mask("half", 40, seed=0), mask)
+    assert not torch.equal(masks.make_mask("half", 40, seed=1), mask)
 
 
 @pytest.mark.parametrize("side, region", [
@@ -81,8 +128,8 @@ def test_make_mask_names_every_kind():
     assert torch.equal(masks.make_mask("center", 2), masks.center(2))
     assert torch.equal(masks.make_mask("pattern", 2, seed=4), masks.pattern(2, seed=4))
     assert torch.equal(masks.make_mask("random", 2, seed=4), masks.random_pixels(2, seed=4))
-    assert torch.equal(masks.make_mask("half", 2), masks.half(2, "left"))
-    for kind in masks.MASK_KINDS:
+    assert torch.equal(masks.make_mask("half", 2, seed=4), masks.random_halves(2, seed=4))
+    for kind in masks.MASK_KINDS + masks.OTHER_READINGS:
         assert masks.make_mask(kind, 3).shape == (3, 1, 64, 64)
     with pytest.raises(ValueError, match="unknown mask kind"):
         masks.make_mask("circle", 1)

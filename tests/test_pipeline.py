@@ -76,7 +76,7 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     log = capsys.readouterr().out
     rerun = {name for name in names if f"{name}: running" in log}
     assert rerun == {"03_lambda_norm_ablation", "04_reconstruction_grids", "05_comparison",
-                     "06_solver_behaviour", "08_findings"}
+                     "06_solver_behaviour", "09_findings"}
 
 
 def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypatch, capsys):
@@ -92,16 +92,16 @@ def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypa
     long = next(iter(chapters.long_commands()))
     pipeline.run_notebooks(PROFILES["ci"])
     assert f"{long}: running" not in capsys.readouterr().out
-    assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "missing"}
+    assert fingerprints.long_notebook_status(PROFILES["ci"])[long] == "missing"
     pipeline.report_long_notebooks(PROFILES["ci"])
     assert f"{long}: missing" in capsys.readouterr().out
 
     pipeline.run_notebooks(PROFILES["ci"], names=chapters.names())
     assert f"{long}: running" in capsys.readouterr().out
-    assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "up to date"}
+    assert fingerprints.long_notebook_status(PROFILES["ci"])[long] == "up to date"
     write_notebook(source, long, ["print('changed')"])
     pipeline.run_notebooks(PROFILES["ci"])
-    assert fingerprints.long_notebook_status(PROFILES["ci"]) == {long: "out of date"}
+    assert fingerprints.long_notebook_status(PROFILES["ci"])[long] == "out of date"
     assert "ran" in [c for c in nbformat.read(out / f"{long}.ipynb", 4).cells
                     if c.cell_type == "code"][-1].outputs[0].text
 

@@ -4,11 +4,16 @@ A mask is a float32 tensor of shape (N, 1, 64, 64) with 1 for KNOWN pixels and 0
 one mask per image (it broadcasts over the 3 colour channels of an (N, 3, 64, 64) image batch).
 Every constructor returns a mask that has passed `validate`.
 
-The kinds follow Yeh et al. (CVPR 2017), section 5:
-  center  a 32x32 square hole in the middle (rows and columns 16..47), 25% missing;
-  pattern a random pattern of square blocks, about 25% missing;
-  random  random pixels, 80% missing;
-  half    the left (or right, top, bottom) half missing.
+The kinds follow Yeh et al. (CVPR 2017), section 5, which takes its masks from Context Encoders
+(Pathak et al., CVPR 2016):
+  center   a 32x32 square hole in the middle (rows and columns 16..47), 25% missing;
+  pattern  Context Encoders' random-region masks: smooth random blobs about 17 px across, 20-30%
+           missing (the paper: "about 25%");
+  random   each pixel missing independently with probability 0.8;
+  half     one of the four halves missing (left, right, top or bottom), drawn per image.
+Where the paper can be read otherwise, the other reading is a kind of its own:
+  blocks          random squares of 4..12 px until 25% is missing (a "pattern" of blocks);
+  half-left etc.  the same half for every image.
 """
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from PIL import Image
 
 from inpaint.method.pixels import to_rgb
 
-MASK_KINDS = ("center", "pattern", "random", "half")
+MASK_KINDS = ("center", "pattern", "random", "half")  # the paper's four, in its order
+OTHER_READINGS = ("blocks",)  # and "half-left", "half-right", "half-top", "half-bottom"
 HALF_SIDES = ("left", "right", "top", "bottom")
 
 
@@ -74,9 +80,45 @@ def center(n: int, size: int = 64, hole: int = 32) -> torch.Tensor:
     return _batch(known, size)
 
 
-def pattern(n: int, missing: float = 0.25, block: tuple[int, int] = (4, 12), seed: int = 0,
+def pattern(n: int, missing: tuple[float, float] = (0.2, 0.3), density: float = 0.25,
+            scale: float = 0.06, seed: int = 0, generator: np.random.Generator | None = None,
+            size: int = 64) -> torch.Tensor:
+    """n masks of Context Encoders' random-region kind (Pathak et al. 2016, the masks Yeh et al.
+    call "pattern"), each with between missing[0] and missing[1] of its pixels lost.
+
+    As in Context Encoders' code: uniform noise on a coarse grid (`scale` grid points per pixel)
+    is upsampled bicubically, and the pixels where it falls below `density` form the hole, so the
+    hole is smooth blobs about 1 / scale = 17 px across. Each mask is a random size x size window
+    of such a pattern, drawn again until its hole fraction lies in `missing`. The draws come from
+    `generator` if given, else from np.random.default_rng(seed): the same seed gives the same masks.
+
+    Returns float32 (n, 1, size, size), 1 = known, 0 = hole.
+    """
+    rng = generator if generator is not None else np.random.default_rng(seed)
+    side = 8 * size                      # one pattern gives many windows
+    coarse = max(2, round(scale * side))
+    known = np.ones((n, size, size), dtype=bool)
+    made = 0
+    while made < n:
+        noise = torch.from_numpy(rng.random((1, 1, coarse, coarse)))
+        smooth = torch.nn.functional.interpolate(noise, size=(side, side), mode="bicubic",
+                                                 align_corners=False)[0, 0].numpy()
+        hole = smooth < density
+        for _ in range(64):
+            row, col = rng.integers(0, side - size + 1, size=2)
+            window = hole[row:row + size, col:col + size]
+            if missing[0] <= window.mean() <= missing[1]:
+                known[made] = ~window
+                made += 1
+                if made == n:
+                    break
+    return _batch(known, size)
+
+
+def blocks(n: int, missing: float = 0.25, block: tuple[int, int] = (4, 12), seed: int = 0,
             generator: np.random.Generator | None = None, size: int = 64) -> torch.Tensor:
-    """n masks, each its own random pattern of square blocks, about `missing` of the pixels lost.
+    """n masks, each its own random set of square blocks, about `missing` of the pixels lost (a
+    reading of the paper's "pattern" as blocks; `pattern` is Context Encoders' masks).
 
     Squares with sides drawn uniformly from block[0]..block[1] pixels are dropped at uniform
     random places (overlaps allowed) until at least `missing` of the image is hole, so the hole
@@ -98,17 +140,16 @@ def pattern(n: int, missing: float = 0.25, block: tuple[int, int] = (4, 12), see
 
 def random_pixels(n: int, missing: float = 0.8, seed: int = 0,
                   generator: np.random.Generator | None = None, size: int = 64) -> torch.Tensor:
-    """n masks, each missing exactly round(missing * size**2) pixels chosen uniformly at random.
+    """n masks in which each pixel is missing independently with probability `missing`, as in
+    Yeh et al.'s "random" masks (80% missing): the hole fraction varies a little from image to
+    image (a binomial count, 0.8 +- 0.006 for 64x64).
 
     The draws come from `generator` if given, else from np.random.default_rng(seed).
     Returns float32 (n, 1, size, size), 1 = known, 0 = hole.
     """
     rng = generator if generator is not None else np.random.default_rng(seed)
-    lost = round(missing * size * size)
-    order = rng.random((n, size * size)).argsort(axis=1)
-    known = np.ones((n, size * size), dtype=bool)
-    np.put_along_axis(known, order[:, :lost], False, axis=1)
-    return _batch(known.reshape(n, size, size), size)
+    known = rng.random((n, size, size)) >= missing
+    return _batch(known, size)
 
 
 def half(n: int, side: str = "left", size: int = 64) -> torch.Tensor:
@@ -125,6 +166,20 @@ def half(n: int, side: str = "left", size: int = 64) -> torch.Tensor:
     known = np.ones((n, size, size), dtype=bool)
     known[regions[side]] = False
     return _batch(known, size)
+
+
+def random_halves(n: int, seed: int = 0, generator: np.random.Generator | None = None,
+                  size: int = 64) -> torch.Tensor:
+    """n masks, each missing one of its four halves (left, right, top or bottom), drawn
+    uniformly and independently per image: Yeh et al.'s "half" masks.
+
+    The draws come from `generator` if given, else from np.random.default_rng(seed).
+    Returns float32 (n, 1, size, size), 1 = known, 0 = hole.
+    """
+    rng = generator if generator is not None else np.random.default_rng(seed)
+    sides = rng.integers(0, len(HALF_SIDES), size=n)
+    whole = {side: half(1, side, size)[0, 0].numpy() > 0.5 for side in HALF_SIDES}
+    return _batch(np.stack([whole[HALF_SIDES[i]] for i in sides]).reshape(n, size, size), size)
 
 
 def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
@@ -152,9 +207,11 @@ def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
 def make_mask(kind: str | os.PathLike, n: int, seed: int = 0) -> torch.Tensor:
     """n masks of a named kind, float32 (n, 1, 64, 64), 1 = known, 0 = hole.
 
-    kind: "center"; "pattern" (seeded); "random" (seeded, 80% missing); "half" (the left half)
-    or "half-left", "half-right", "half-top", "half-bottom"; or the path of a PNG ending in
-    ".png" (see from_png). `seed` matters only for "pattern" and "random".
+    kind: one of the paper's MASK_KINDS, "center", "pattern" (Context Encoders' random regions),
+    "random" (each pixel missing with probability 0.8) or "half" (a random half per image); the
+    other readings "blocks" (random squares) and "half-left", "half-right", "half-top",
+    "half-bottom" (the same half for all); or the path of a PNG ending in ".png" (see from_png).
+    `seed` matters for the random kinds only: "pattern", "random", "half" and "blocks".
     """
     name = os.fspath(kind)
     if name.lower().endswith(".png"):
@@ -166,8 +223,10 @@ def make_mask(kind: str | os.PathLike, n: int, seed: int = 0) -> torch.Tensor:
     if name == "random":
         return random_pixels(n, seed=seed)
     if name == "half":
-        return half(n)
+        return random_halves(n, seed=seed)
+    if name == "blocks":
+        return blocks(n, seed=seed)
     if name.startswith("half-") and name[5:] in HALF_SIDES:
         return half(n, name[5:])
-    raise ValueError(f"unknown mask kind {name!r}; choose one of {MASK_KINDS}, "
+    raise ValueError(f"unknown mask kind {name!r}; choose one of {MASK_KINDS + OTHER_READINGS}, "
                      f"{tuple('half-' + side for side in HALF_SIDES)} or a path ending in .png")

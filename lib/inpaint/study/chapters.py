@@ -31,7 +31,9 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("06_solver_behaviour", ("rules",)),
     Chapter("07_beyond_yeh", ("beyond_centre", "beyond_verdict", "beyond_other_masks",
                               "beyond_celeba", "beyond_targets"), command="make beyond"),
-    Chapter("08_findings", reads_tables=True),
+    Chapter("08_faces", ("faces_smoothing", "faces_grid", "faces_images"),
+            reads_chosen_epoch=False, command="make faces"),
+    Chapter("09_findings", reads_tables=True),
 )
 
 # Each table's index columns when it is read back (the others are 1).
@@ -59,6 +61,18 @@ def long_commands() -> dict[str, str]:
     """The chapters too long for `make study`'s budget, with the command that runs each instead.
     The study leaves their last result in place and says whether it is up to date."""
     return {row.name: row.command for row in CHAPTERS if row.command}
+
+
+def long_chapters(wanted=True) -> tuple[str, ...]:
+    """The long chapters a study runs besides `in_study()`: all of them for True, none for
+    False or None, else those named in `wanted` (a name not among them is refused)."""
+    if wanted is True:
+        return tuple(long_commands())
+    unknown = sorted(set(wanted or ()) - set(long_commands()))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not a long chapter; the long chapters are "
+                         f"{', '.join(long_commands())}")
+    return tuple(name for name in long_commands() if name in set(wanted or ()))
 
 
 def table_writer(table: str) -> str:

@@ -11,11 +11,14 @@ from tqdm.auto import tqdm
 
 from inpaint.data.cache import load_images, load_sample_split
 from inpaint.method.device import pick_device
+from inpaint.method.baselines import BASELINES
 from inpaint.method.masks import make_mask
+from inpaint.method.metrics import evaluate
 from inpaint.method.pixels import to_tensor
 from inpaint.method.realism import two_sample_test
 from inpaint.method.solver import SolverConfig
 from inpaint.study import stats
+from inpaint.study import gans
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
 from inpaint.study.profiles import Profile, get_profile
@@ -192,3 +195,83 @@ def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: t
                                     "caught": result.caught}))
     return (pd.DataFrame(rows).set_index("fill"),
             pd.concat(caught, ignore_index=True))
+
+
+# ------------------------------------------------------------------------- the faces chapter
+
+def faces_grid(settings: Profile, faces: torch.Tensor, config: SolverConfig,
+               progress: bool = True) -> pd.DataFrame:
+    """Every faces model of the grid (`StudyConfig.faces_models`, trained first if needed) at each
+    of its checkpoints in `faces_score_epochs` (and its last), completing `faces` (float
+    (N, 3, 64, 64) in [-1, 1]) with the centre mask: Yeh's search, Poisson-blended.
+
+    One row per face, model and epoch: image, model (its label), width, faces (training faces),
+    epoch, minutes (training time to the end of that epoch, from the run's log), point (the
+    model and epoch in words), the metrics of `inpaint.method.metrics.evaluate`, the search's
+    loss and its seconds per face."""
+    study = settings.study
+    mask = make_mask("center", len(faces))
+    rows = []
+    todo = [(model, gans.faces_gan(settings, model, progress=progress))
+            for model in study.faces_models]
+    points = [(model, gan, epoch) for model, gan in todo for epoch in gan.generator_epochs
+              if epoch in study.faces_score_epochs or epoch == max(gan.generator_epochs)]
+    for model, gan, epoch in tqdm(points, desc="faces models", disable=not progress):
+        generator, discriminator = gan.load(epoch)
+        result = solve_and_score(generator, discriminator, faces, mask, config, progress=False)
+        log = gan.log()
+        minutes = log.loc[log.epoch <= epoch, "elapsed_s"].max() / 60
+        scored = result.metrics[result.metrics.blend == "poisson"].drop(columns="blend")
+        rows.append(scored.assign(model=model.label, width=model.width,
+                                  faces=model.faces or len_train_faces(settings),
+                                  epoch=epoch, minutes=minutes,
+                                  point=f"{model.label}, epoch {epoch}"))
+    return pd.concat(rows, ignore_index=True)
+
+
+def len_train_faces(settings: Profile) -> int:
+    """How many faces the profile's faces training split holds (9,000 for CelebA)."""
+    from inpaint.training.train import training_images
+    return len(training_images(replace(gans.run_config(settings, "celeba"), limit=None)))
+
+
+def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """The faces grid summarised, one row per model and epoch: width, training faces, epoch,
+    training minutes, mean hole PSNR (GAN + Poisson) with its 95% interval, and the paired
+    difference to the best point on the same faces (Holm over the others; `tied`: no
+    difference from the best is stated)."""
+    against = against_best(grid, "point")
+    rows = []
+    for point, part in grid.groupby("point", sort=False):
+        low, high = stats.mean_interval(part.psnr_hole)
+        first = part.iloc[0]
+        rows.append({"point": point, "width": first.width, "faces": first.faces,
+                     "epoch": first.epoch, "minutes": first.minutes,
+                     "hole PSNR": part.psnr_hole.mean(), "low": low, "high": high,
+                     "minus best": against.loc[point, "difference"],
+                     "minus best low": against.loc[point, "low"],
+                     "minus best high": against.loc[point, "high"],
+                     "p_holm": against.loc[point, "p_holm"], "tied": against.loc[point, "tied"],
+                     "best": against.loc[point, "best"]})
+    return pd.DataFrame(rows).set_index("point")
+
+
+def smoothing_effect(images: torch.Tensor, sizes=(54, 32), method: str = "telea") -> pd.DataFrame:
+    """How much smoothing alone moves a classical fill's score: `method`'s hole PSNR (centre
+    mask) on `images` (float (N, 3, 64, 64) in [-1, 1]) as they are, and after resampling them
+    down to each of `sizes` pixels and back up to 64 (bicubic, antialiased, as the faces' own
+    resize), each scored against its own resampled truth. One row per image and size (64: as
+    they are): image, size, psnr_hole, ...; compare sizes image by image with `stats.paired`."""
+    mask = make_mask("center", len(images))
+    rows = []
+    for size in (64, *sizes):
+        if size == 64:
+            smooth = images
+        else:
+            down = torch.nn.functional.interpolate(images, size=(size, size), mode="bicubic",
+                                                   antialias=True, align_corners=False)
+            smooth = torch.nn.functional.interpolate(down, size=(64, 64), mode="bicubic",
+                                                     align_corners=False).clamp(-1, 1)
+        filled = BASELINES[method](smooth, mask)
+        rows.append(evaluate(filled, smooth, mask).reset_index().assign(size=size))
+    return pd.concat(rows, ignore_index=True)

@@ -270,6 +270,19 @@ def paired_difference(metrics: pd.DataFrame, column: str, method: str, other: st
             "p": c.p}
 
 
+def extremes(metrics: pd.DataFrame, mask: str, count: int = 2, method: str = YEH,
+             against: str = "telea", noun: str = "image") -> tuple[list[int], list[str]]:
+    """The `count` images where `method` does best against `against` (hole PSNR, one mask kind),
+    then the `count` where it does worst: their positions in the images tensor (the `image`
+    column), and a label for each, "image 12: +3.1 dB" (method minus against)."""
+    wide = per_image(metrics[metrics["mask"] == mask], "method")
+    difference = (wide[method] - wide[against]).sort_values(ascending=False)
+    count = min(count, len(difference) // 2) or 1
+    chosen = list(difference.index[:count]) + list(difference.index[-count:])
+    return ([int(i) for i in chosen],
+            [f"{noun} {int(i)}: {difference[i]:+.1f} dB" for i in chosen])
+
+
 def summary(metrics: pd.DataFrame, by: list[str], columns=("psnr_hole", "ssim_hole", "l1_hole")):
     """Mean and standard error of the metric columns, grouped by `by`."""
     grouped = metrics.groupby(by, observed=True)[list(columns)]

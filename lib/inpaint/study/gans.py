@@ -6,6 +6,7 @@ Training runs live under runs/<profile>/<name>:
   celeba            the faces model for the comparison with Yeh et al.
   schedule-joint    two short runs that compare the DCGAN's joint D/G steps
   schedule-blocks   with the original post's blocks of D-only and G-only batches
+  faces-w<width>-<faces>  the faces chapter's grid (`StudyConfig.faces_models`, `make faces`)
 
 The chapters report the profile's *evaluated* GAN (`evaluated_gan`): the shipped reference model
 when the profile names one (the default `cpu` profile evaluates the GPU-trained
@@ -24,7 +25,7 @@ import torch
 import yaml
 
 from inpaint.files import PROJECT_ROOT
-from inpaint.study.profiles import Profile
+from inpaint.study.profiles import FacesModel, Profile
 from inpaint.training import shipped
 from inpaint.training.checkpoints import CheckpointError, checkpoints, load_models, read_log
 from inpaint.training.config import TrainConfig
@@ -57,13 +58,30 @@ def run_config(settings: Profile, name: str = "main") -> TrainConfig:
     return config
 
 
+def faces_config(settings: Profile, model: FacesModel) -> TrainConfig:
+    """The training settings of one faces model of the faces chapter's grid: the profile's
+    faces run (`run_config(settings, "celeba")`) at the model's width, faces and epochs."""
+    return replace(run_config(settings, "celeba"), width=model.width, limit=model.faces,
+                   epochs=model.epochs, checkpoint_every=settings.study.faces_checkpoint_every)
+
+
+def faces_gan(settings: Profile, model: FacesModel, progress: bool = True) -> "TrainedRun":
+    """One faces model of the grid, trained first if needed (runs/<profile>/<model.name>)."""
+    run = _ensure(RUNS_DIR / settings.name / model.name, faces_config(settings, model),
+                  settings, model.name, progress)
+    return TrainedRun(key=f"{settings.name}/{model.name}", label=model.label, run=run)
+
+
 def ensure_trained(settings: Profile, name: str = "main", progress: bool = True) -> Path:
     """The directory of a finished training run, training (or resuming) it first if needed.
 
     A finished run is one whose last checkpoint is the configured last epoch. A run written with
     other settings is never overwritten: that raises CheckpointError.
     """
-    run, config = run_dir(settings, name), run_config(settings, name)
+    return _ensure(run_dir(settings, name), run_config(settings, name), settings, name, progress)
+
+
+def _ensure(run: Path, config: TrainConfig, settings: Profile, name: str, progress: bool) -> Path:
     saved = run / "config.json"
     if saved.exists() and json.loads(saved.read_text()) != asdict(config):
         raise CheckpointError(f"{run} was trained with other settings than profile "

@@ -200,11 +200,14 @@ def _column_titles(fig, axes, labels: list[str], max_lines: int = 3) -> None:
     readable(fig)
 
 
-def comparison_columns(examples: dict[str, torch.Tensor], columns: list[str], count: int,
-                       title: str | None = None):
-    """One row per image, one column per entry of `examples` (e.g. corrupted / completed / true)."""
-    rows = [torch.stack([examples[name][i] for name in columns]) for i in range(count)]
-    return image_grid(rows, [f"image {i}" for i in range(count)], columns, title)
+def comparison_columns(examples: dict[str, torch.Tensor], columns: list[str], images,
+                       title: str | None = None, labels: list[str] | None = None):
+    """One row per image, one column per entry of `examples` (e.g. corrupted / completed / true).
+    images: how many of the first images, or their positions (e.g. `fills.extremes`'s); labels:
+    each row's label ("image <position>" by default)."""
+    images = list(range(images)) if isinstance(images, int) else list(images)
+    rows = [torch.stack([examples[name][i] for name in columns]) for i in images]
+    return image_grid(rows, labels or [f"image {i}" for i in images], columns, title)
 
 
 def metric_bars(table: pd.DataFrame, x: str, y: str, hue: str | None = None, title: str = "",

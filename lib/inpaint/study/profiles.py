@@ -17,6 +17,27 @@ from inpaint.method.checks import check_number
 from inpaint.training.config import TrainConfig
 
 @dataclass(frozen=True)
+class FacesModel:
+    """One faces DCGAN of the faces chapter's grid (`make faces`): its width, its training faces
+    (None: all 9,000) and its epochs; checkpoints every `StudyConfig.faces_checkpoint_every`."""
+
+    width: int
+    faces: int | None
+    epochs: int
+
+    @property
+    def name(self) -> str:
+        """Its run directory under runs/<profile>/ (a name only: never read back)."""
+        return f"faces-w{self.width}-{'all' if self.faces is None else self.faces}"
+
+    @property
+    def label(self) -> str:
+        """How tables and figures name it."""
+        faces = "all" if self.faces is None else f"{self.faces:,}"
+        return f"width {self.width}, {faces} faces"
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     """What the notebooks use besides training: the model they evaluate, evaluation sets and
     solver budgets."""
@@ -49,6 +70,14 @@ class StudyConfig:
     celeba_val_images: int = 256         # held-out faces for the comparison with Yeh et al.
     celeba_epochs: int = 25
     celeba_width: int = 64
+    faces_models: tuple[FacesModel, ...] = (  # the faces chapter's grid (`make faces`)
+        FacesModel(64, None, 25), FacesModel(32, None, 30), FacesModel(32, 4_000, 20))
+    faces_checkpoint_every: int = 5
+    faces_score_epochs: tuple[int, ...] = (10, 20, 25, 30)  # checkpoints scored, where saved
+    faces_images: int = 256              # held-out faces: the grid is scored on the first
+                                         # faces_images, Table 1 on the next faces_images
+    faces_iters: int = 1500              # the faces chapter's solver: Adam iterations
+    faces_restarts: int = 4              # and starting codes per face
     beyond_images: int = 256             # beyond-Yeh chapter (`make beyond`): centre-mask images,
                                          # and as many other real photographs for the critic
     beyond_others: int = 64              # images per other mask kind there
@@ -59,6 +88,9 @@ class StudyConfig:
     def __post_init__(self):
         """Refuse a setting (a notebook parameter or a field) that would run on nothing or
         silently on fewer images, naming it."""
+        if not self.faces_models:
+            raise ValueError("faces_models must name at least one FacesModel(width, faces, "
+                             "epochs) for the faces chapter")
         for item in fields(self):
             value = getattr(self, item.name)
             if item.type in ("int", "int | None") and value is not None and (
@@ -92,7 +124,12 @@ PROFILES: dict[str, Profile] = {
                     selection_epochs=(1, 2, 3), selection_images=8, selection_iters=10,
                     ablation_images=8, ablation_iters=10, ablation_lams=(0.0, 3e-3, 1.0),
                     gd_iters=30, behaviour_images=4, schedule_epochs=2, schedule_blocks="2:1",
-                    compare_images=4, celeba_epochs=2, celeba_width=8, beyond_images=12,
+                    compare_images=4, celeba_epochs=2, celeba_width=8,
+                    faces_models=(FacesModel(16, None, 2), FacesModel(8, None, 2),
+                                  FacesModel(8, 32, 2)),
+                    faces_checkpoint_every=1, faces_score_epochs=(1, 2), faces_images=8,
+                    faces_iters=10, faces_restarts=2,
+                    beyond_images=12,
                     beyond_others=12, beyond_starts=4, critic_seeds=2, critic_steps=10),
         threads=1,
     ),
@@ -104,8 +141,9 @@ PROFILES: dict[str, Profile] = {
         StudyConfig(shipped="tiny-imagenet-full", val_images=104, solver_iters=100,
                     restarts=2, selection_images=36, selection_iters=60, ablation_images=40,
                     ablation_iters=60, gd_iters=200, behaviour_images=16, compare_images=20,
-                    schedule_images=500, coco_images=16, celeba_images=4_000,
-                    celeba_epochs=20, celeba_width=32, celeba_val_images=80,
+                    schedule_images=500, coco_images=16, celeba_images=None,
+                    celeba_epochs=10, celeba_width=32, celeba_val_images=80,
+                    faces_iters=300, faces_restarts=2,
                     critic_steps=100),
     ),
     "full": Profile(

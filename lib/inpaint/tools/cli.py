@@ -60,8 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
     study.add_argument("--force-notebooks", action="store_true",
                        help="re-execute every notebook even if its inputs did not change")
-    study.add_argument("--long", action="store_true",
-                       help="also the chapters too long for the default study (`make beyond`)")
+    study.add_argument("--long", nargs="*", metavar="CHAPTER", default=None,
+                       help="also the chapters too long for the default study: those named "
+                            "(07_beyond_yeh for `make beyond`, 08_faces for `make faces`), or "
+                            "all of them when none is named")
     commands.add_parser("references", help="refresh the nbval reference notebooks (ci profile)")
 
     from inpaint.tools.photos import add_complete_parser
@@ -132,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(images)} training images ready, shape {images.shape}")
     elif args.command == "study":
         from inpaint.tools.pipeline import run_study
-        run_study(settings, force_notebooks=args.force_notebooks, long=args.long)
+        run_study(settings, force_notebooks=args.force_notebooks,
+                  long=True if args.long == [] else args.long)
     elif args.command == "references":
         from inpaint.tools.pipeline import refresh_references
         refresh_references(settings)

@@ -118,9 +118,9 @@ def add_complete_parser(commands) -> None:
     parser.add_argument("--input", required=True, help="an image file or a folder of images")
     parser.add_argument("--mask", default="center",
                         help="a PNG of the photo's size (white = known, black = hole), or "
-                             "center | pattern | random | half | half-right | ... (made at "
-                             "64x64 and scaled to the photo; pattern and random use --seed and "
-                             "each photo's pixels) "
+                             "center | pattern | random | half | blocks | half-left | ... (made "
+                             "at 64x64 and scaled to the photo; pattern, random, half and blocks "
+                             "are drawn from --seed and each photo's pixels) "
                              "(default: center)")
     parser.add_argument("--blend", choices=BLENDS, default="poisson",
                         help="how the fill meets the known pixels (default: poisson)")

@@ -132,9 +132,11 @@ def report_long_notebooks(settings: Profile) -> None:
                   + ("its last result." if status == "out of date" else "a page saying so."))
 
 
-def run_study(settings: Profile, force_notebooks: bool = False, long: bool = False) -> Path:
-    """Data, training, the notebooks (with `long`, also the long ones: `make beyond`), the
-    generated pages and the book; returns the book's index.html."""
+def run_study(settings: Profile, force_notebooks: bool = False, long=False) -> Path:
+    """Data, training, the notebooks (with `long`, also the long ones: True for all of them,
+    or their names, e.g. ("07_beyond_yeh",) for `make beyond`), the generated pages and the
+    book; returns the book's index.html."""
+    extra = chapters.long_chapters(long)  # a wrong name is refused before anything runs
     started = time.perf_counter()
     name = settings.study.shipped
     if name:  # before any training: a missing or damaged reference model is said at once
@@ -147,7 +149,8 @@ def run_study(settings: Profile, force_notebooks: bool = False, long: bool = Fal
     for name in TRAINED:
         ensure_trained(settings, name)
     stage("notebooks")
-    names = chapters.names() if long else chapters.in_study()
+    names = tuple(name for name in chapters.names()
+                  if name in chapters.in_study() or name in extra)
     seconds = run_notebooks(settings, force=force_notebooks, names=names)
     report_long_notebooks(settings)
     write_generated_pages(settings, stage_seconds, seconds)
