@@ -43,3 +43,18 @@ def test_a_new_chapter_is_one_row(monkeypatch, tmp_path):
     assert chapters.load_table(settings, "new_images").psnr.tolist() == [1.0]
     with pytest.raises(ValueError, match="no chapter writes"):
         chapters.save_table(settings, "unregistered", pd.DataFrame({"x": [1]}))
+
+
+def test_a_long_chapter_is_run_by_name_and_a_wrong_name_is_refused():
+    long = chapters.long_commands()
+    assert set(long) == {"07_beyond_yeh", "08_faces"}
+    assert long["08_faces"] == "make faces" and long["07_beyond_yeh"] == "make beyond"
+    assert chapters.long_chapters(True) == tuple(long)
+    assert chapters.long_chapters(False) == chapters.long_chapters(None) == ()
+    assert chapters.long_chapters(["08_faces"]) == ("08_faces",)
+    with pytest.raises(ValueError, match="05_comparison: not a long chapter"):
+        chapters.long_chapters(["05_comparison"])
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    for name, command in long.items():
+        assert f"{command.split()[1]}: $(VENV)/.installed" in makefile
+        assert f"--long {name}" in makefile

@@ -341,7 +341,7 @@ def faces_model(grid: pd.DataFrame) -> str:
     best = table[table.best].iloc[0]
     return (f"the faces model {table.index[table.best][0]} ({int(best.faces):,} training faces, "
             f"{best.minutes:.0f} min of training), the best of the {len(table)} points of the "
-            f"chapter's grid on other held-out faces")
+            f"chapter's grid, chosen on other held-out faces than these")
 
 
 def rules_finding(rules: pd.DataFrame) -> str:

@@ -109,10 +109,10 @@ def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_secon
     (generated / "run_summary.md").write_text(
         f"The results in this book were computed with the **`{settings.name}` profile** on "
         f"{hardware} "
-        f"({device.type.upper()}). Every results chapter reports {evaluated}. The CelebA model took "
-        f"{train_s['celeba'] / 60:.1f} min to train and the two short schedule runs "
-        f"{(train_s['schedule-joint'] + train_s['schedule-blocks']) / 60:.1f} min (in the "
-        f"training-curves notebook). End to end: "
+        f"({device.type.upper()}). The Tiny ImageNet results report {evaluated}. The "
+        f"comparison chapter's CelebA model took {train_s['celeba'] / 60:.1f} min to train and "
+        f"the two short schedule runs {schedules / 60:.1f} min (in the training-curves "
+        f"notebook). End to end: "
         + ", ".join(f"{stage} {value:.1f} min" for stage, value in minutes.items())
         + f", **{sum(minutes.values()):.1f} min in all** (then a minute or so for this book's "
         f"HTML)."
