@@ -258,8 +258,8 @@ def write_front_page(settings: Profile) -> None:
                "biharmonic", "true"]
     examples = {"corrupted": truth * mask, "true": truth, **fills}
     rows = [torch.stack([examples[name][i] for name in columns]) for i in range(len(truth))]
-    labels = [f"photo {image + 1}: GAN {gain[image]:+.1f} dB vs Telea" for image in chosen]
-    figure = image_grid(rows, labels, columns)
+    labels = [f"photo {image + 1}\nGAN {gain[image]:+.1f} dB\nvs Telea" for image in chosen]
+    figure = image_grid(rows, labels, columns, scale=1.6)  # larger tiles: labels read at page width
     figure.savefig(generated / "front_completions.png", dpi=150, bbox_inches="tight")
 
 
