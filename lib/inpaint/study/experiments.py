@@ -10,18 +10,18 @@ import torch
 from tqdm.auto import tqdm
 
 from inpaint.data.cache import load_images, load_sample_split
-from inpaint.method.device import pick_device
 from inpaint.method.baselines import BASELINES
+from inpaint.method.device import pick_device
 from inpaint.method.masks import make_mask
 from inpaint.method.metrics import evaluate
 from inpaint.method.pixels import to_tensor
 from inpaint.method.realism import two_sample_test
 from inpaint.method.solver import SolverConfig
-from inpaint.study import stats
-from inpaint.study import gans
+from inpaint.study import gans, stats
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
 from inpaint.study.profiles import Profile, get_profile
+from inpaint.training.train import training_images
 
 def setup(profile: str, **study_overrides) -> Profile:
     """A notebook's first call, and the one place it names its profile: the profile's settings
@@ -211,27 +211,28 @@ def faces_grid(settings: Profile, faces: torch.Tensor, config: SolverConfig,
     loss and its seconds per face."""
     study = settings.study
     mask = make_mask("center", len(faces))
-    rows = []
+    all_faces = len_train_faces(settings)  # the training count of a model with faces=None
     todo = [(model, gans.faces_gan(settings, model, progress=progress))
             for model in study.faces_models]
     points = [(model, gan, epoch) for model, gan in todo for epoch in gan.generator_epochs
               if epoch in study.faces_score_epochs or epoch == max(gan.generator_epochs)]
+    logs = {model: gan.log() for model, gan in todo}
+    rows = []
     for model, gan, epoch in tqdm(points, desc="faces models", disable=not progress):
         generator, discriminator = gan.load(epoch)
         result = solve_and_score(generator, discriminator, faces, mask, config, progress=False)
-        log = gan.log()
+        log = logs[model]
         minutes = log.loc[log.epoch <= epoch, "elapsed_s"].max() / 60
         scored = result.metrics[result.metrics.blend == "poisson"].drop(columns="blend")
-        rows.append(scored.assign(model=model.label, width=model.width,
-                                  faces=model.faces or len_train_faces(settings),
+        count = model.faces or all_faces
+        rows.append(scored.assign(model=model.label, width=model.width, faces=count,
                                   epoch=epoch, minutes=minutes,
-                                  point=f"{model.label}, epoch {epoch}"))
+                                  point=f"width {model.width}, {count:,} faces, epoch {epoch}"))
     return pd.concat(rows, ignore_index=True)
 
 
 def len_train_faces(settings: Profile) -> int:
     """How many faces the profile's faces training split holds (9,000 for CelebA)."""
-    from inpaint.training.train import training_images
     return len(training_images(replace(gans.run_config(settings, "celeba"), limit=None)))
 
 

@@ -278,7 +278,8 @@ def reached(values: pd.Series, target: float) -> str:
     return "reached" if low > target else "short" if high < target else "within"
 
 
-def table_1(faces: pd.DataFrame) -> pd.DataFrame:
+def table_1(faces: pd.DataFrame, tests: dict[str, stats.Comparison] | None = None
+            ) -> pd.DataFrame:
     """Yeh et al.'s Table 1 (CelebA) beside ours, one row per mask kind (hole PSNR, dB).
 
     Key columns first: the paper's two numbers; our GAN + Poisson's mean and 95% interval and
@@ -287,9 +288,9 @@ def table_1(faces: pd.DataFrame) -> pd.DataFrame:
     Holm's p over the masks; whether ours keeps the paper's order (Yeh below CE except on the
     random mask), Telea standing in for CE. Then every other fill's mean. The other readings
     (READINGS: "blocks" for pattern, "half-left" for half) follow the paper's four, beside the
-    paper's numbers for the row they read.
+    paper's numbers for the row they read. tests: `table_1_tests(faces)`, if already computed.
     """
-    tests = table_1_tests(faces)
+    tests = table_1_tests(faces) if tests is None else tests
     rows = {}
     for mask, c in tests.items():
         wide = per_image(faces[faces["mask"] == mask], "method")
@@ -314,7 +315,8 @@ def table_1_finding(faces: pd.DataFrame, model: str) -> str:
     """Per mask kind, whether our GAN + Poisson reaches the paper's number for Yeh's method, and
     where it stands against Telea (paired, Holm over the masks). model: the faces model, in
     words (its width, training faces and epoch)."""
-    table, tests = table_1(faces), table_1_tests(faces)
+    tests = table_1_tests(faces)
+    table = table_1(faces, tests)
     words = {"reached": "reaches (its interval lies above)",
              "short": "falls short of (its interval lies below)",
              "within": "cannot be told from (its interval holds)"}
@@ -339,7 +341,8 @@ def faces_model(grid: pd.DataFrame) -> str:
     """The faces chapter's chosen model, in words: the best point of its grid (`grid_table`)."""
     table = grid_table(grid)
     best = table[table.best].iloc[0]
-    return (f"the faces model {table.index[table.best][0]} ({int(best.faces):,} training faces, "
+    return (f"the faces model of width {int(best.width)} at epoch {int(best.epoch)} "
+            f"({int(best.faces):,} training faces, "
             f"{best.minutes:.0f} min of training), the best of the {len(table)} points of the "
             f"chapter's grid, chosen on other held-out faces than these")
 
