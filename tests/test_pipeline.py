@@ -1,6 +1,9 @@
 """The study pipeline: notebooks run through papermill, skipped when unchanged, failures named."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import nbformat
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ from inpaint.study import chapters, gans
 from inpaint.study.chapters import Chapter
 from inpaint.study.profiles import PROFILES
 from inpaint.tools import fingerprints, pages, pipeline
+from inpaint.training import shipped
 
 
 def write_notebook(folder, name, sources):
@@ -128,7 +132,6 @@ def test_only_the_published_profile_writes_the_committed_book():
 
 def test_the_study_stops_at_once_without_the_reference_model(tmp_path, monkeypatch):
     """No weights: an error naming the places looked and how to make them, before any training."""
-    from inpaint.training import shipped
     monkeypatch.delenv(shipped.MODELS_ENV, raising=False)
     monkeypatch.setattr(shipped, "DATA_MODELS_DIR", tmp_path / "data" / "models")
     monkeypatch.setattr(shipped, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
@@ -162,3 +165,71 @@ def test_each_chapter_page_links_its_per_image_tables_once(tmp_path, monkeypatch
     assert [c.name for c in copies] == ["rules.csv"]
     assert copies[0].parent == fingerprints.book_dirs(settings)[1] / "tables"
     assert pd.read_csv(copies[0], index_col=0).x.tolist() == [1.5]
+
+
+def test_a_fresh_checkout_gives_the_findings_the_long_chapters_committed_tables(tmp_path,
+                                                                                 monkeypatch):
+    """runs/ is not committed, so without this the findings of a fresh clone's `make study`
+    would lose the long chapters' results that the book still shows. Their tables come back from
+    the copies beside the book; a table already in runs/ is kept; a long chapter that runs now, or
+    whose notebook has never run, gets nothing back."""
+    monkeypatch.setattr(chapters, "CHAPTERS", (
+        Chapter("short", ("rules",)), Chapter("long", ("faces_grid", "faces_images"), command="x"),
+        Chapter("never", ("beyond_centre",), command="y")))
+    monkeypatch.setattr(chapters, "RUNS_DIR", tmp_path / "runs")
+    results, generated = tmp_path / "results", tmp_path / "generated"
+    monkeypatch.setattr(pages, "book_dirs", lambda settings: (results, generated))
+    settings = PROFILES["full"]
+    (generated / "tables").mkdir(parents=True)
+    results.mkdir()
+    for name in ("rules", "faces_grid", "faces_images", "beyond_centre"):
+        pd.DataFrame({"x": [1.0]}).to_csv(generated / "tables" / f"{name}.csv")
+    (results / "long.ipynb").write_text("{}")
+    chapters.save_table(settings, "faces_images", pd.DataFrame({"x": [2.0]}))
+
+    assert pages.restore_long_tables(settings, ("short",)) == ["faces_grid"]
+    assert chapters.load_table(settings, "faces_grid").x.tolist() == [1.0]
+    assert chapters.load_table(settings, "faces_images").x.tolist() == [2.0]  # kept, not replaced
+    assert chapters.load_table(settings, "rules") is None  # a short chapter makes its own
+    assert chapters.load_table(settings, "beyond_centre") is None  # never ran: nothing shown
+    (tmp_path / "runs" / "full" / "tables" / "faces_grid.csv").unlink()
+    assert pages.restore_long_tables(settings, ("short", "long")) == []  # it runs now
+
+
+@pytest.mark.skipif(not (shipped.SHARED_MODELS_DIR / "tiny-imagenet-full").is_dir(),
+                    reason="needs ../shared/models (the full-scale weights)")
+def test_the_data_counts_name_the_evaluated_model_and_its_training_set():
+    """Data's counts say which model saw which images: the evaluated model first (for a shipped
+    one, the images its own record says it kept), then each run trained here, by name."""
+    ci = PROFILES["ci"]
+    with_shipped = replace(ci, study=replace(ci.study, shipped="tiny-imagenet-full"))
+    kept = shipped.run_info("tiny-imagenet-full")["images_kept"]
+    for settings, first in ((ci, "the `ci` model trained here, the evaluated model"),
+                            (with_shipped, "tiny-imagenet-full, the evaluated model")):
+        rows = [line for line in pages.data_summary(settings).splitlines()
+                if line.startswith("| training")]
+        assert first in rows[0]
+        assert any("the `ci` faces model" in row for row in rows)
+    assert re.search(rf"\|\s*{kept}\s*\|", rows[0])
+    assert len(rows) == 3 and "evaluated" not in rows[1]
+
+
+def test_the_book_copy_drops_progress_bars_and_keeps_the_results(tmp_path, monkeypatch):
+    """A tqdm bar in a notebook is a widget whose text form is its first state ("0%"): the book
+    would show it as a stray line, and load the widget's JavaScript from a CDN. Printed results
+    stay."""
+    monkeypatch.setattr(chapters, "CHAPTERS", (Chapter("ok"),))
+    write_notebook(tmp_path, "ok", ["print(1)"])
+    path = tmp_path / "ok.ipynb"
+    notebook = nbformat.read(path, 4)
+    bar = nbformat.v4.new_output("display_data", data={
+        "text/plain": "decode celeba/val:   0%|          | 0/1000",
+        pipeline.WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0}})
+    printed = nbformat.v4.new_output("stream", name="stdout", text="PSNR 19.39\n")
+    notebook.cells[1].outputs = [bar, printed]
+    notebook.metadata["widgets"] = {"state": {}}
+    nbformat.write(notebook, path)
+    pipeline.prepare_for_book(path)
+    prepared = nbformat.read(path, 4)
+    assert prepared.cells[1].outputs == [printed]
+    assert "widgets" not in prepared.metadata

@@ -68,6 +68,29 @@ def write_tables(settings: Profile) -> list[Path]:
     return copies
 
 
+def restore_long_tables(settings: Profile, running: tuple[str, ...]) -> list[str]:
+    """The inverse of `write_tables` for the long chapters this study does not run: the book
+    shows their last result, so the findings read the tables that result saved, copied back from
+    <generated>/tables/ (committed beside the book) into runs/<profile>/tables/ where a fresh
+    checkout has none. A table already in runs/ is never overwritten. Returns the tables copied."""
+    results, generated = book_dirs(settings)
+    restored = []
+    for name in chapters.long_commands():
+        if name in running or not (results / f"{name}.ipynb").exists():
+            continue
+        for table in chapters.chapter(name).writes:
+            source = generated / "tables" / f"{table}.csv"
+            target = tables_dir(settings) / f"{table}.csv"
+            if source.is_file() and not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                restored.append(table)
+    if restored:
+        print(f"tables of the long chapters' last results, restored from the book for the "
+              f"findings: {', '.join(restored)}")
+    return restored
+
+
 def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_seconds: dict) -> None:
     """The generated pages of `book_dirs(settings)`: run_summary.md, data_summary.md and
     environment.md, included by the chapters, and samples_chosen_epoch.png, the evaluated
@@ -266,10 +289,19 @@ def write_front_page(settings: Profile) -> None:
 def data_summary(settings: Profile) -> str:
     """A Markdown table of the images each model and notebook used, with dropped counts."""
     rows = []
+    gan = evaluated_gan(settings)
+    if isinstance(gan, ShippedGAN):  # trained elsewhere: its own record says what it saw
+        rows.append({"use": f"training: {gan.key}, the evaluated model (on a GPU)",
+                     "dataset": gan.config()["dataset"],
+                     "images": shipped.run_info(gan.name)["images_kept"]})
+    uses = {"main": f"the `{settings.name}` model trained here"
+                    + ("" if isinstance(gan, ShippedGAN) else ", the evaluated model"),
+            "celeba": f"the `{settings.name}` faces model"}
     for name in TRAINED:
         config = run_config(settings, name)
         images = training_images(config)
-        rows.append({"use": f"training ({name})", "dataset": config.dataset,
+        use = uses[name]
+        rows.append({"use": f"training: {use}", "dataset": config.dataset,
                      "images": len(images)})
     study = settings.study
     evaluation = () if study.val_dataset == "sample" else (study.val_dataset, "celeba", "coco")

@@ -25,8 +25,9 @@ from inpaint.study.profiles import Profile
 from inpaint.tools import fingerprints
 from inpaint.tools.fingerprints import (GENERATED_DIR, PUBLISHED, TRAINED, long_notebook_status,
                                         read_stamps, stamp_key)
-from inpaint.tools.pages import (build_book, ensure_bench_page, stage, write_front_page,
-                                 write_generated_pages, write_readme_results, write_tables)
+from inpaint.tools.pages import (build_book, ensure_bench_page, restore_long_tables, stage,
+                                 write_front_page, write_generated_pages, write_readme_results,
+                                 write_tables)
 from inpaint.training import shipped
 from inpaint.training.train import training_images
 
@@ -77,8 +78,8 @@ def tables_cell(notebook: str):
 def prepare_for_book(path: Path) -> None:
     """Make an executed notebook ready for the offline book: tag papermill's injected-parameters
     cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), drop
-    the progress-bar widgets' state, for which the book would load JavaScript from a CDN (each
-    widget output keeps its text form), and end it with the links to its per-image tables."""
+    the progress-bar widgets, for which the book would load JavaScript from a CDN and whose text
+    form is the bar's first state ("0%"), and end it with the links to its per-image tables."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("widgets", None)
@@ -90,8 +91,9 @@ def prepare_for_book(path: Path) -> None:
         tags = cell.metadata.get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = [*tags, "remove-cell"]
-        for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_VIEW, None)
+        if "outputs" in cell:
+            cell.outputs = [output for output in cell.outputs
+                            if WIDGET_VIEW not in output.get("data", {})]
     nbformat.write(notebook, path)
 
 
@@ -151,6 +153,7 @@ def run_study(settings: Profile, force_notebooks: bool = False, long=False) -> P
     stage("notebooks")
     names = tuple(name for name in chapters.names()
                   if name in chapters.in_study() or name in extra)
+    restore_long_tables(settings, names)
     seconds = run_notebooks(settings, force=force_notebooks, names=names)
     report_long_notebooks(settings)
     write_generated_pages(settings, stage_seconds, seconds)
