@@ -102,4 +102,3 @@ def test_the_result_number_check_sees_one():
     assert len(result_numbers("scores 19.4 dB against 21.3 dB")) == 2
     assert result_numbers("about 1.9 times faster; $10 \\log_{10} 4 \\approx 6.02$ dB") != []
     assert result_numbers("$x = 6.02$ dB, `0.91x`, λ = 0.003") == []
-
