@@ -300,8 +300,7 @@ def data_summary(settings: Profile) -> str:
     for name in TRAINED:
         config = run_config(settings, name)
         images = training_images(config)
-        use = uses[name]
-        rows.append({"use": f"training: {use}", "dataset": config.dataset,
+        rows.append({"use": f"training: {uses[name]}", "dataset": config.dataset,
                      "images": len(images)})
     study = settings.study
     evaluation = () if study.val_dataset == "sample" else (study.val_dataset, "celeba", "coco")
