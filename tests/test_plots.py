@@ -58,3 +58,22 @@ def test_many_methods_get_distinct_colours_and_markers():
     styles = plots.distinct_styles(METHODS + [f"extra {i}" for i in range(6)])
     assert len({style["color"] for style in styles.values()}) == len(styles)
     assert len({style["marker"] for style in styles.values()}) == len(styles)
+
+
+def test_realism_plot_names_every_point_and_spans_its_intervals():
+    rng = np.random.default_rng(1)
+    critic = rng.uniform(0.85, 0.97, len(METHODS))
+    table = pd.DataFrame({"psnr_hole": rng.uniform(13, 15, len(METHODS)), "psnr_hole_sem": 0.2,
+                          "critic": critic, "critic_low": critic - 0.05,
+                          "critic_high": np.minimum(critic + 0.03, 1.0)}, index=METHODS)
+    fig = plots.realism_against_psnr(table, title="centre mask")
+    assert smallest_text_px(fig) >= 9
+    axis = fig.axes[0]
+    numbers = [text.get_text() for text in axis.texts]
+    legend = [text.get_text() for text in axis.get_legend().get_texts()]
+    # each point's number, beside it and before its name in the legend
+    assert numbers == [str(i) for i in range(1, len(METHODS) + 1)]
+    assert legend == [f"{i}  {name}" for i, name in enumerate(METHODS, start=1)]
+    low, high = axis.get_xlim()
+    assert low <= table.critic_low.min() and high >= table.critic_high.max()
+    assert low > 0.5  # the chance line is left out when no interval reaches it

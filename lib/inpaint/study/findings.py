@@ -563,14 +563,20 @@ def abstract(saved: dict) -> str:
         counts = {word: [m for m in masks if table.loc[m, "paper's number"] == word]
                   for word in ("reached", "within", "short")}
         centre = table.loc["center"]
+        phrases = {"reached": "lies above {} on {}", "within": "holds {} on {}",
+                   "short": "lies below {} on {}"}  # only the counts that are not zero
+        parts = []
+        for word in (word for word in phrases if counts[word]):
+            parts.append(phrases[word].format("it" if parts else "the paper's number",
+                                              len(counts[word])))
         sentences.append(
             f"On Yeh et al.'s own benchmark, CelebA faces ({link('faces chapter', '08_faces')}, "
             f"{int(centre.faces)} held-out faces per mask), our GAN + Poisson fills the centre "
             f"hole to {centre['GAN + Poisson']:.2f} dB [{centre.low:.2f}, {centre.high:.2f}] "
             f"against the paper's {centre[f'{PAPER_YEH} (paper)']} dB; over the paper's "
-            f"{len(masks)} masks its interval lies above the paper's number on "
-            f"{len(counts['reached'])}, holds it on {len(counts['within'])} and lies below it on "
-            f"{len(counts['short'])}.")
+            f"{len(masks)} masks its interval "
+            + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+            + ".")
     elif celeba is not None:
         centre_faces = per_image(celeba[celeba["mask"] == "center"], "method")[YEH]
         low, high = stats.mean_interval(centre_faces)

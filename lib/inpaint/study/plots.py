@@ -268,20 +268,29 @@ def realism_against_psnr(table: pd.DataFrame, title: str = ""):
     PSNR as bars. table: one row per method (index) with psnr_hole, psnr_hole_sem, critic,
     critic_low, critic_high, as `experiments.comparison_table` gives for one mask kind. The best
     corner is the top left: close to the truth and hard to tell from a photograph. Each method
-    has a colour and a marker of its own."""
-    fig, axis = plt.subplots(figsize=(8, 5.5))
+    has a colour, a marker and a number of its own, written beside its point and before its name
+    in the legend (below the plot), so that a point is named even where the points crowd. The
+    x-axis spans the intervals; the chance line (0.5) is drawn when it falls inside them."""
+    fig, axis = plt.subplots(figsize=(8, 6.5 + 0.18 * len(table)))
     styles = distinct_styles(table.index)
-    for name, row in table.iterrows():
+    for number, (name, row) in enumerate(table.iterrows(), start=1):
         axis.errorbar(row.critic, row.psnr_hole, yerr=1.96 * row.psnr_hole_sem,
                       xerr=[[row.critic - row.critic_low], [row.critic_high - row.critic]],
                       fmt=styles[name]["marker"], color=styles[name]["color"], capsize=3,
-                      label=name)
-    axis.axvline(0.5, color="grey", linestyle=":", linewidth=1)
+                      markersize=7, label=f"{number}  {name}")
+        axis.annotate(str(number), (row.critic, row.psnr_hole), xytext=(5, 4),
+                      textcoords="offset points", color=styles[name]["color"],
+                      fontweight="bold")
+    low, high = table.critic_low.min(), table.critic_high.max()
+    margin = 0.05 * max(high - low, 0.05)
+    axis.set_xlim(low - margin, high + margin)
+    if low - margin <= 0.5 <= high + margin:
+        axis.axvline(0.5, color="grey", linestyle=":", linewidth=1)
     axis.set_xlabel("critic accuracy, real against filled (0.5: cannot tell; 1: always caught)")
     axis.set_ylabel("hole PSNR (dB)")
     axis.set_title(title)
     axis.grid(alpha=0.3)
-    axis.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     return readable(fig)
 
 
