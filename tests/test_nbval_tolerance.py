@@ -82,3 +82,32 @@ def test_tables_compare_cell_by_cell_and_leave_p_values_out():
                     [("3e-3", "-0.00", "0.84", "False")],
                     [("1e-1", "-0.00", "0.84", "False"), ("1", "-1.20", "0.01", "True")]):
         assert not tables_agree(stored, html(changed)), changed
+
+
+def test_a_difference_of_exactly_the_tolerance_agrees_at_any_magnitude():
+    assert agree("loss, 1 start 224.56", "loss, 1 start 224.54")  # 0.0200000000000102 in floats
+    assert not agree("loss, 1 start 224.56", "loss, 1 start 224.53")
+
+
+def test_a_verdict_s_p_value_and_bootstrap_note_are_left_out_but_not_its_numbers_or_words():
+    stored = ("the best start and the first start alone: no difference larger than ±0.31 dB "
+              "(-0.02 dB [-0.31, +0.27], n = 8; paired, signed-rank p = 0.275). A lower")
+    assert agree(stored, stored.replace("p = 0.275", "p = 0.695"))
+    assert agree(stored, stored.replace("p = 0.275", "p = 3.1e-05"))
+    assert agree(stored, stored.replace("0.275)", "0.275; bootstrap interval (skewed differences))"))
+    for edit in (("±0.31", "±0.41"), ("no difference larger than", "above"), ("n = 8", "n = 9"),
+                 ("signed-rank", "Mann-Whitney")):
+        assert not agree(stored, stored.replace(*edit)), edit
+
+
+def test_tables_leave_the_interval_method_out_but_not_the_bounds():
+    import pandas as pd
+    from nbval_tolerance import tables_agree
+
+    def table(interval: str, high: str) -> str:
+        return pd.DataFrame({"difference": ["-0.00"], "high": [high], "interval": [interval]},
+                            index=["3e-3"]).to_html()
+
+    assert tables_agree(table("t", "0.01"), table("bootstrap", "0.02"))
+    assert not tables_agree(table("t", "0.01"), table("t", "0.05"))
+    assert not tables_agree(table("t", "0.01"), table("telea", "0.01"))

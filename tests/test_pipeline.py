@@ -233,3 +233,32 @@ def test_the_book_copy_drops_progress_bars_and_keeps_the_results(tmp_path, monke
     prepared = nbformat.read(path, 4)
     assert prepared.cells[1].outputs == [printed]
     assert "widgets" not in prepared.metadata
+
+
+def test_every_reference_runs_its_notebook_s_current_code():
+    """nbval re-executes tests/references/, so a notebook edited without `make references` would
+    be tested as it was: each reference's cells must be the notebook's (after its note and
+    papermill's parameters cell, and before the cell linking the chapter's tables)."""
+    for name in chapters.names():
+        notebook = nbformat.read(fingerprints.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+        reference = nbformat.read(pipeline.REFERENCE_DIR / f"{name}.ipynb", as_version=4)
+        assert reference.cells[0].source == pipeline.REFERENCE_NOTE, name
+        added = {"injected-parameters", pipeline.TABLES_NOTE}
+        cells = [c for c in reference.cells[1:] if not added & set(c.metadata.get("tags", []))]
+        assert [(c.cell_type, c.source) for c in cells] == \
+               [(c.cell_type, c.source) for c in notebook.cells], \
+            f"tests/references/{name}.ipynb is not notebooks/{name}.ipynb: run `make references`"
+
+
+def test_the_run_summary_says_which_precision_auto_chose_and_why(monkeypatch):
+    import torch
+    from inpaint.method import precision
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(precision, "native_cpu_bf16", lambda: True)
+    assert pages.arithmetic("auto", cpu) == \
+        "bfloat16 autocast (the profile's `auto`: this CPU has native bfloat16)"
+    monkeypatch.setattr(precision, "native_cpu_bf16", lambda: False)
+    assert pages.arithmetic("auto", cpu) == \
+        "float32 (the profile's `auto`: this CPU has no native bfloat16)"
+    assert pages.arithmetic("auto", torch.device("cuda")).startswith("float32")
+    assert pages.arithmetic("bf16", cpu) == "bfloat16 autocast (the profile's precision)"

@@ -173,7 +173,9 @@ Compared exactly: every text output (printed lines, tables, messages), every who
 (step counts, epochs, the chosen epoch) and the order of rows. Compared within a tolerance:
 numbers with a decimal point may differ by at most `FLOAT_TOLERANCE` (0.02, see
 tests/nbval_tolerance.py), the drift of float32 results across CPUs, kernels and thread counts.
-Not compared: images, and cells tagged `nbval-ignore-output` (set-up and timings). Sanitised
+Not compared: images, cells tagged `nbval-ignore-output` (set-up and timings), and p-values and
+the word for how an interval was made ("t", "bootstrap"), which swing with those last bits when
+an effect is nil; the differences, bounds and verdicts beside them are compared. Sanitised
 first: times, rates, absolute paths and memory addresses (tests/sanitize.cfg)."""
 
 
