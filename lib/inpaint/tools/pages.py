@@ -18,6 +18,7 @@ from inpaint.data.cache import load_images
 from inpaint.data.registry import DATASETS, locate
 from inpaint.files import PROJECT_ROOT, file_checksum
 from inpaint.method.device import describe_machine, pick_device
+from inpaint.method.precision import resolve_precision
 from inpaint.study import chapters
 from inpaint.study.chapters import load_table, tables_dir
 from inpaint.study.experiments import validation_images
@@ -91,6 +92,18 @@ def restore_long_tables(settings: Profile, running: tuple[str, ...]) -> list[str
     return restored
 
 
+def arithmetic(precision: str, device: torch.device) -> str:
+    """The precision training and the solver ran in, in words, and why (what `auto` chose)."""
+    chosen = resolve_precision(precision, device)
+    words = {"bf16": "bfloat16 autocast", "fp32": "float32"}[chosen]
+    if precision != "auto":
+        return f"{words} (the profile's precision)"
+    reason = ("on CUDA" if device.type == "cuda" else
+              "this CPU has native bfloat16" if chosen == "bf16" else
+              "this CPU has no native bfloat16")
+    return f"{words} (the profile's `auto`: {reason})"
+
+
 def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_seconds: dict) -> None:
     """The generated pages of `book_dirs(settings)`: run_summary.md, data_summary.md and
     environment.md, included by the chapters, and samples_chosen_epoch.png, the evaluated
@@ -132,7 +145,8 @@ def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_secon
     (generated / "run_summary.md").write_text(
         f"The results in this book were computed with the **`{settings.name}` profile** on "
         f"{hardware} "
-        f"({device.type.upper()}). The Tiny ImageNet results report {evaluated}. The "
+        f"({device.type.upper()}), in {arithmetic(settings.train.precision, device)}. The "
+        f"Tiny ImageNet results report {evaluated}. The "
         f"comparison chapter's CelebA model took {train_s['celeba'] / 60:.1f} min to train and "
         f"the two short schedule runs {schedules / 60:.1f} min (in the training-curves "
         f"notebook). End to end: "
