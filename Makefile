@@ -8,18 +8,30 @@
 #   make bench              training step against a float32 reference
 #   make references         refresh the nbval reference notebooks after an intended change
 #   make book               only rebuild the HTML from the committed results (no training)
+#   make lock               re-pin requirements.lock after a change to pyproject.toml's dependencies
 PROFILE ?= cpu
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+LOCK := requirements.lock
 
-.PHONY: test test-matrix study beyond faces bench references book clean-book
+.PHONY: test test-matrix study beyond faces bench references book clean-book lock
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions of requirements.lock (every package, pinned), then the project itself.
+# pip prints what it downloads and installs: the first run fetches about 6 GB (PyTorch).
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install --requirement $(LOCK)
+	$(PY) -m pip install --no-deps --editable .
 	touch $@
+
+# pip-compile resolves pyproject.toml's dependencies with the study and test extras for this
+# platform (Linux x86_64, Python 3.11); tests/test_dependencies.py checks that the two agree.
+lock: $(VENV)/.installed
+	$(PY) -m pip install pip-tools
+	$(VENV)/bin/pip-compile --quiet --extra study --extra test --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -1,6 +1,8 @@
 """`python -m inpaint complete|train`: outputs, metrics, and clear errors on bad input."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import fields
 
 import numpy as np
@@ -8,6 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from inpaint import __version__
 from inpaint.method.solver import SolverConfig
 from inpaint.tools.cli import build_parser, main
 from inpaint.training.config import TrainConfig
@@ -118,3 +121,30 @@ def test_the_ensemble_from_the_command_line_never_reads_hidden_pixels(checkpoint
     for path in blended:
         assert (np.asarray(Image.open(path)) ==
                 np.asarray(Image.open(tmp_path / "out_second" / path.name))).all()
+
+
+# The packages of the `study` extra (pyproject.toml): `pip install .` without it must still give
+# the method and the command line.
+STUDY_ONLY = ("matplotlib", "seaborn", "tabulate", "jupyter_book", "papermill", "nbformat",
+              "nbclient", "ipykernel", "sphinx", "IPython")
+
+
+def test_the_command_line_needs_nothing_of_the_study_extra(checkpoint, images, tmp_path):
+    """`inpaint --version`, `install-model --help` and a whole `complete` run with every package
+    of the study extra made unimportable."""
+    block = "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n" for name in STUDY_ONLY)
+    for argv in (["--version"], ["install-model", "--help"],
+                 ["complete", "--checkpoint", str(checkpoint), "--input", str(images), "--out",
+                  str(tmp_path / "out"), *FAST]):
+        run = subprocess.run([sys.executable, "-c", block + "from inpaint.tools.cli import main\n"
+                              f"raise SystemExit(main({argv!r}))"],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "out" / "metrics.csv").is_file()
+
+
+def test_version_names_the_installed_package(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"inpaint {__version__}"
+    assert __version__[0].isdigit()

@@ -18,6 +18,7 @@ from PIL import Image
 
 from inpaint.data.decoding import list_members
 from inpaint.data.registry import COCO_100, DATASETS, SHARED_DIR
+from inpaint.files import PROJECT_ROOT
 from inpaint.method.blend import poisson
 from inpaint.method.masks import center
 from inpaint.method.solver import SolverConfig
@@ -42,11 +43,13 @@ def error_line(capsys) -> str:
 @pytest.fixture
 def fake_model(tmp_path, monkeypatch):
     """The fake model (G at epochs 5 and 10, D at 10) in a folder that INPAINT_MODELS points to,
-    and an empty choices file; returns the model's folder."""
+    a choices file that chooses nothing, and an empty user cache; returns the model's folder."""
     monkeypatch.setitem(shipped.SHIPPED_MODELS, FAKE.name, FAKE)
     make_fake_reference(tmp_path / "models" / FAKE.folder)
     monkeypatch.setenv(shipped.MODELS_ENV, str(tmp_path / "models"))
     monkeypatch.setattr(gans, "CHOICES_FILE", tmp_path / "choices.yml")
+    monkeypatch.setattr(shipped, "user_models_dir", lambda: tmp_path / "cache" / "models")
+    gans.CHOICES_FILE.write_text("# no choice recorded\n")
     return tmp_path / "models" / FAKE.folder
 
 
@@ -86,7 +89,7 @@ def test_model_by_name_uses_the_last_epoch_when_none_is_chosen(fake_model, tmp_p
     assert main(["complete", "--model", FAKE.name, "--input", str(photo), "--mask", str(mask),
                  "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "generator of epoch 10 (the last: no epoch is chosen" in out
+    assert f"generator of epoch 10 (the last: {gans.CHOICES_FILE} records no choice" in out
     assert "discriminator of epoch 10" in out
     assert solver_configs[0].iters == MODEL_DEFAULTS["iters"]  # --model's modest default
 
@@ -99,9 +102,39 @@ def test_model_by_path_uses_the_chosen_epoch_and_the_nearest_discriminator(fake_
         assert main(["complete", "--model", str(model), "--input", str(photo), "--mask",
                      str(mask), "--out", str(tmp_path / f"out{i}"), *FAST]) == 0
         out = capsys.readouterr().out
-        assert "generator of epoch 5 (the epoch chosen in choices.yml)" in out
+        assert f"generator of epoch 5 (the epoch chosen in the book ({gans.CHOICES_FILE}))" in out
         assert "discriminator of epoch 10, the nearest saved" in out
     assert [config.iters for config in solver_configs] == [3, 3]  # --iters overrides
+
+
+def test_without_the_books_choices_the_model_needs_an_epoch(fake_model, tmp_path, capsys,
+                                                          monkeypatch):
+    """An install that finds no choices.yml (none beside INPAINT_MODELS, none in a repository,
+    none in the user's cache) refuses rather than use another epoch than the book's; the choices
+    beside INPAINT_MODELS come first, and `install-model` puts them in the user's cache."""
+    photo, mask, _, _ = photo_and_mask(tmp_path)
+    args = ["complete", "--model", FAKE.name, "--input", str(photo), "--mask", str(mask), *FAST]
+    monkeypatch.setattr(gans, "in_repository", lambda: False)
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    err = error_line(capsys)
+    assert "pass --epoch, or run `inpaint install-model tiny-fake --from" in err
+    assert str(tmp_path / "cache" / "models" / "choices.yml") in err
+    assert not (tmp_path / "out").exists()
+    (fake_model.parent / "choices.yml").write_text(f"{FAKE.name}:\n  epoch: 5\n  reason: why\n")
+    assert main([*args, "--out", str(tmp_path / "out")]) == 0
+    assert "generator of epoch 5 (the epoch chosen in the book" in capsys.readouterr().out
+
+
+def test_install_model_brings_the_books_choices_into_the_users_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(shipped, "user_models_dir", lambda: tmp_path / "cache" / "models")
+    installed = gans.install_choices(str(PROJECT_ROOT))
+    assert installed.read_bytes() == (PROJECT_ROOT / "book" / "choices.yml").read_bytes()
+    clone = tmp_path / "clone"
+    (clone / "book").mkdir(parents=True)
+    (clone / "book" / "choices.yml").write_text("tiny-imagenet-full:\n  epoch: 51\n")
+    with pytest.raises(ValueError, match="needs an epoch among"):
+        gans.install_choices(str(clone))
+    assert installed.read_bytes() == (PROJECT_ROOT / "book" / "choices.yml").read_bytes()
 
 
 def test_epoch_flag_overrides_the_choice_and_an_unknown_epoch_lists_those_available(
@@ -223,11 +256,9 @@ def test_a_64x64_photo_is_blended_as_in_the_study(sample_val):
 # ------------------------------------------------------------------ a real MSCOCO photo
 
 COCO = SHARED_DIR / COCO_100.filename
-REAL_MODEL = shipped.SHARED_MODELS_DIR / "tiny-imagenet-full"
 
 
-@pytest.mark.skipif(not (COCO.is_file() and REAL_MODEL.is_dir()),
-                    reason="needs ../shared (the MSCOCO sample and the full-scale weights)")
+@pytest.mark.skipif(not COCO.is_file(), reason=f"needs the MSCOCO archive {COCO.name}")
 def test_a_224x224_mscoco_photo_with_a_file_mask_and_the_shipped_model(tmp_path, capsys):
     member = list_members(COCO, DATASETS["coco"].splits["val"].pattern)[3]  # a grazing zebra
     with zipfile.ZipFile(COCO) as archive:

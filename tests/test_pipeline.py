@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 
 import nbformat
@@ -134,12 +135,12 @@ def test_the_study_stops_at_once_without_the_reference_model(tmp_path, monkeypat
     """No weights: an error naming the places looked and how to make them, before any training."""
     monkeypatch.delenv(shipped.MODELS_ENV, raising=False)
     monkeypatch.setattr(shipped, "DATA_MODELS_DIR", tmp_path / "data" / "models")
-    monkeypatch.setattr(shipped, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
+    monkeypatch.setattr(shipped, "user_models_dir", lambda: tmp_path / "cache" / "models")
     monkeypatch.setattr(pipeline, "training_images", lambda config: pytest.fail("trained"))
     with pytest.raises(shipped.ShippedModelNotFoundError) as error:
         pipeline.run_study(PROFILES["cpu"])
     message = str(error.value)
-    assert str(tmp_path / "shared" / "models") in message and "make study PROFILE=full" in message
+    assert str(tmp_path / "data" / "models") in message and "make study PROFILE=full" in message
 
 
 def test_each_chapter_page_links_its_per_image_tables_once(tmp_path, monkeypatch):
@@ -196,8 +197,6 @@ def test_a_fresh_checkout_gives_the_findings_the_long_chapters_committed_tables(
     assert pages.restore_long_tables(settings, ("short", "long")) == []  # it runs now
 
 
-@pytest.mark.skipif(not (shipped.SHARED_MODELS_DIR / "tiny-imagenet-full").is_dir(),
-                    reason="needs ../shared/models (the full-scale weights)")
 def test_the_data_counts_name_the_evaluated_model_and_its_training_set():
     """Data's counts say which model saw which images: the evaluated model first (for a shipped
     one, the images its own record says it kept), then each run trained here, by name."""
@@ -262,3 +261,28 @@ def test_the_run_summary_says_which_precision_auto_chose_and_why(monkeypatch):
         "float32 (the profile's `auto`: this CPU has no native bfloat16)"
     assert pages.arithmetic("auto", torch.device("cuda")).startswith("float32")
     assert pages.arithmetic("bf16", cpu) == "bfloat16 autocast (the profile's precision)"
+
+
+def test_a_docstring_or_comment_edit_reruns_no_chapter_and_a_code_edit_does(tmp_path):
+    """Chapter fingerprints digest a module's code, not its bytes."""
+    module = tmp_path / "module.py"
+    module.write_text('"""Module."""\n\ndef f(x):\n    """Twice x."""\n    return 2 * x  # double\n')
+    before = fingerprints.content_digest(module)
+    module.write_text('"""A module, reworded."""\n\n\ndef f(x):\n    """Twice x, as a float or an '
+                      'int."""\n    # the same code\n    return 2 * x\n')
+    assert fingerprints.content_digest(module) == before
+    module.write_text('"""Module."""\n\ndef f(x):\n    """Twice x."""\n    return 3 * x\n')
+    assert fingerprints.content_digest(module) != before
+    module.write_text('"""Module."""\n\ndef f(x):\n    return "Twice x."\n')  # a string result
+    assert fingerprints.content_digest(module) != before
+
+
+def test_the_shipped_models_fingerprint_the_same_wherever_they_lie(tmp_path, monkeypatch):
+    """A copy of the shipped weights in INPAINT_MODELS (or the user's cache) is the same input as
+    the repository's: the chapters stay up to date."""
+    cpu = PROFILES["cpu"]
+    before = fingerprints.fingerprint("04_reconstruction_grids", cpu)
+    shutil.copytree(shipped.DATA_MODELS_DIR, tmp_path / "models")
+    monkeypatch.setenv(shipped.MODELS_ENV, str(tmp_path / "models"))
+    assert shipped.locate_shipped("tiny-imagenet-full").is_relative_to(tmp_path)
+    assert fingerprints.fingerprint("04_reconstruction_grids", cpu) == before

@@ -1,10 +1,13 @@
 """The shipped reference models: lookup order, checksums, epochs, and loading (fake and real)."""
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import http.server
 import json
 import shutil
+import threading
 
 import pytest
 import torch
@@ -17,7 +20,7 @@ from inpaint.training.train import LOG_FIELDS
 FAKE = shipped.ShippedModel(
     name="tiny-fake", folder="tiny-fake", width=8, generator_epochs=(5, 10),
     discriminator_epochs=(10,), description="a width-8 stand-in made by the tests",
-    command="python -m inpaint train --profile ci")
+    command="python -m inpaint train --profile ci", sums_sha256="not used by these tests")
 
 
 def randomise_running_stats(model: torch.nn.Module, seed: int) -> None:
@@ -67,10 +70,11 @@ def write_sums(folder) -> None:
 
 @pytest.fixture
 def places(tmp_path, monkeypatch):
-    """The fake model registered, the project's folders pointed into tmp_path, INPAINT_MODELS unset."""
+    """The fake model registered, the repository's and the user cache's folders pointed into
+    tmp_path, INPAINT_MODELS unset."""
     monkeypatch.setitem(shipped.SHIPPED_MODELS, FAKE.name, FAKE)
     monkeypatch.setattr(shipped, "DATA_MODELS_DIR", tmp_path / "project" / "data" / "models")
-    monkeypatch.setattr(shipped, "SHARED_MODELS_DIR", tmp_path / "shared" / "models")
+    monkeypatch.setattr(shipped, "user_models_dir", lambda: tmp_path / "cache" / "models")
     monkeypatch.delenv(shipped.MODELS_ENV, raising=False)
     return tmp_path
 
@@ -86,8 +90,8 @@ def test_lookup_order(places, monkeypatch):
     explicit = places / "explicit" / FAKE.folder
     from_env = places / "env" / FAKE.folder
     data = shipped.DATA_MODELS_DIR / FAKE.folder
-    shared = shipped.SHARED_MODELS_DIR / FAKE.folder
-    for folder in (explicit, from_env, data, shared):
+    cache = shipped.user_models_dir() / FAKE.folder
+    for folder in (explicit, from_env, data, cache):
         make_fake_reference(folder)
     monkeypatch.setenv(shipped.MODELS_ENV, str(from_env.parent))
 
@@ -100,8 +104,14 @@ def test_lookup_order(places, monkeypatch):
     assert shipped.locate_shipped(FAKE.name) == data
     monkeypatch.delenv(shipped.MODELS_ENV)
     assert shipped.locate_shipped(FAKE.name) == data
+    monkeypatch.setattr(shipped, "in_repository", lambda: False)  # a plain `pip install .`
+    assert shipped.locate_shipped(FAKE.name) == cache
+    monkeypatch.undo()
+    monkeypatch.setitem(shipped.SHIPPED_MODELS, FAKE.name, FAKE)
+    monkeypatch.setattr(shipped, "DATA_MODELS_DIR", data.parent)
+    monkeypatch.setattr(shipped, "user_models_dir", lambda: cache.parent)
     shutil.rmtree(data)
-    assert shipped.locate_shipped(FAKE.name) == shared
+    assert shipped.locate_shipped(FAKE.name) == cache
 
 
 def test_not_found_names_places_and_command(places, monkeypatch):
@@ -111,9 +121,10 @@ def test_not_found_names_places_and_command(places, monkeypatch):
     message = str(error.value)
     assert isinstance(error.value, FileNotFoundError)
     for place in (places / "env", shipped.DATA_MODELS_DIR / FAKE.folder,
-                  shipped.SHARED_MODELS_DIR / FAKE.folder):
+                  shipped.user_models_dir() / FAKE.folder):
         assert str(place) in message
-    assert shipped.MODELS_ENV in message
+    assert shipped.MODELS_ENV in message and "\n" not in message
+    assert f"inpaint install-model {FAKE.name} --from" in message
     assert "make study PROFILE=full" in message and "GPU" in message
 
 
@@ -203,21 +214,86 @@ def test_noise_log_and_run_info(fake):
     assert shipped.verify_shipped(FAKE.name) == shipped.DATA_MODELS_DIR / FAKE.folder
 
 
-SHARED_MODELS = PROJECT_ROOT.parent / "shared" / "models"
-
-
-@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason=f"{SHARED_MODELS} is absent")
 @torch.no_grad()
-def test_real_shared_weights_load_and_run():
+def test_the_weights_shipped_in_the_repository_load_and_run():
     name = "tiny-imagenet-full"
-    generator = shipped.load_generator(name, 55, source=SHARED_MODELS)
-    discriminator = shipped.load_discriminator(name, 55, source=SHARED_MODELS)
-    noise = shipped.fixed_noise(name, source=SHARED_MODELS)
+    assert shipped.locate_shipped(name) == shipped.DATA_MODELS_DIR / name
+    shipped.verify_shipped(name)
+    generator = shipped.load_generator(name, 55)
+    discriminator = shipped.load_discriminator(name, 55)
+    noise = shipped.fixed_noise(name)
     assert noise.shape == (64, 100) and noise.abs().max() <= 1
     images = generator(noise[:16])
     assert images.shape == (16, 3, 64, 64) and torch.isfinite(images).all()
     assert images.abs().max() <= 1
     logits = discriminator(images)
     assert logits.shape == (16,) and torch.isfinite(logits).all()
-    assert shipped.run_info(name, source=SHARED_MODELS)["config"]["width"] == 64
-    assert list(shipped.read_shipped_log(name, source=SHARED_MODELS).columns) == LOG_FIELDS
+    assert shipped.run_info(name)["config"]["width"] == 64
+    assert list(shipped.read_shipped_log(name).columns) == LOG_FIELDS
+
+
+def test_the_registry_vouches_for_the_shipped_sums():
+    """The registry's checksum of each model's SHA256SUMS is the committed file's: a model
+    installed from elsewhere is checked against what the repository ships."""
+    for name, spec in shipped.SHIPPED_MODELS.items():
+        sums = shipped.DATA_MODELS_DIR / spec.folder / shipped.SUMS_FILENAME
+        assert hashlib.sha256(sums.read_bytes()).hexdigest() == spec.sums_sha256, name
+
+
+# ------------------------------------------------------------------ installing outside the repository
+
+REAL = shipped.SHIPPED_MODELS["tiny-imagenet-full"]
+
+
+@pytest.fixture
+def served():
+    """A real HTTP server on 127.0.0.1 serving a folder: yields a function folder -> base URL."""
+    servers = []
+
+    def serve(folder) -> str:
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_install_model_from_a_clone_and_from_its_url(tmp_path, served, monkeypatch):
+    """`install-model` copies every shipped file, verified, from a clone or over HTTP; a copy in
+    the user's cache is then found by an install outside the repository."""
+    from_clone = shipped.install_shipped(REAL.name, str(PROJECT_ROOT), tmp_path / "a")
+    from_url = shipped.install_shipped(REAL.name, served(PROJECT_ROOT), tmp_path / "b")
+    shipped_files = sorted(p.name for p in (shipped.DATA_MODELS_DIR / REAL.folder).glob("*")
+                           if p.name in shipped.read_checksums(from_clone) or
+                           p.name == shipped.SUMS_FILENAME)
+    for folder in (from_clone, from_url):
+        assert sorted(p.name for p in folder.iterdir()) == shipped_files
+        assert shipped.verify_shipped(REAL.name, folder) == folder
+    monkeypatch.delenv(shipped.MODELS_ENV, raising=False)
+    monkeypatch.setattr(shipped, "in_repository", lambda: False)
+    monkeypatch.setattr(shipped, "user_models_dir", lambda: tmp_path / "b")
+    assert shipped.locate_shipped(REAL.name) == from_url
+
+
+@pytest.mark.parametrize("corrupt", [shipped.SUMS_FILENAME, "generator_epoch_030.pt"])
+def test_install_model_refuses_a_file_that_is_not_the_shipped_one(tmp_path, served, corrupt):
+    clone = tmp_path / "clone"
+    shutil.copytree(shipped.DATA_MODELS_DIR / REAL.folder, clone / "data" / "models" / REAL.folder)
+    with open(clone / "data" / "models" / REAL.folder / corrupt, "ab") as handle:
+        handle.write(b"\n")
+    for source in (str(clone), served(clone)):
+        dest = tmp_path / f"dest-{len(source)}"
+        with pytest.raises(shipped.ShippedModelChecksumError, match="not the shipped file"):
+            shipped.install_shipped(REAL.name, source, dest)
+        assert not (dest / REAL.folder / corrupt).exists()  # nothing unverified is kept
+
+
+def test_install_model_names_a_source_that_serves_nothing(tmp_path, served):
+    with pytest.raises(shipped.ShippedModelNotFoundError, match="cannot fetch .*check --from"):
+        shipped.install_shipped(REAL.name, served(tmp_path), tmp_path / "dest")

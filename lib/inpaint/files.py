@@ -12,6 +12,21 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def in_repository() -> bool:
+    """Whether the library runs from a clone of the study's repository (an editable install or
+    `PYTHONPATH=lib`), so that PROJECT_ROOT holds data/, book/ and the shipped weights. False for
+    a plain `pip install .`, where PROJECT_ROOT is somewhere under the install prefix."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "book").is_dir()
+
+
+def user_cache() -> Path:
+    """The user's cache folder for this study (`~/.cache/inpaint` on Linux, as platformdirs says
+    elsewhere; `XDG_CACHE_HOME` moves it): where an install outside the repository keeps the
+    shipped models (`inpaint install-model`)."""
+    import pooch  # imported here: platformdirs' answer, without loading pooch for every command
+    return Path(pooch.os_cache("inpaint"))
+
+
 class ChecksumError(ValueError):
     """An archive's checksum differs from the registry's."""
 

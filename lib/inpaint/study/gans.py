@@ -18,13 +18,15 @@ later notebooks read.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 import pandas as pd
 import torch
 import yaml
 
-from inpaint.files import PROJECT_ROOT
+from inpaint.files import PROJECT_ROOT, atomic_path, in_repository
 from inpaint.study.profiles import FacesModel, Profile
 from inpaint.training import shipped
 from inpaint.training.checkpoints import CheckpointError, checkpoints, load_models, read_log
@@ -32,7 +34,7 @@ from inpaint.training.config import TrainConfig
 
 RUNS_DIR = PROJECT_ROOT / "runs"
 RUN_NAMES = ("main", "celeba", "schedule-joint", "schedule-blocks")
-CHOICES_FILE = PROJECT_ROOT / "book" / "choices.yml"
+CHOICES_FILE = PROJECT_ROOT / "book" / "choices.yml"  # the study's record (the selection chapter)
 
 
 def run_dir(settings: Profile, name: str = "main") -> Path:
@@ -240,6 +242,40 @@ def recorded_choice(gan: GAN, choices_file: Path = CHOICES_FILE) -> dict | None:
         raise ValueError(f"{choices_file}: the entry for {gan.key!r} needs an epoch among "
                          f"{list(gan.generator_epochs)} and a reason in words; fix it")
     return {"epoch": int(entry["epoch"]), "reason": " ".join(str(entry["reason"]).split())}
+
+
+def choices_files() -> list[Path]:
+    """Where the book's choices are looked for by a command outside the study (`complete
+    --model`), in the order of the models (`shipped.model_places`): beside the models of
+    INPAINT_MODELS, the repository's book/choices.yml, the user's cache (`install_choices`)."""
+    files = []
+    if os.environ.get(shipped.MODELS_ENV):
+        files.append(Path(os.environ[shipped.MODELS_ENV]) / CHOICES_FILE.name)
+    if in_repository():
+        files.append(CHOICES_FILE)
+    return files + [shipped.user_models_dir() / CHOICES_FILE.name]
+
+
+def install_choices(source: str) -> Path:
+    """Copy the book's choices.yml from `source` (a clone of the repository, or the URL its raw
+    files are served from) beside the models in the user's cache; return where. Its entries are
+    checked as `recorded_choice` reads them before it replaces anything."""
+    target = shipped.user_models_dir() / CHOICES_FILE.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    relative = CHOICES_FILE.relative_to(PROJECT_ROOT).as_posix()
+    with atomic_path(target) as tmp:
+        if source.startswith(("http://", "https://")):
+            import pooch
+            pooch.retrieve(f"{source.rstrip('/')}/{relative}", None, fname=tmp.name,
+                           path=tmp.parent, progressbar=False)
+        elif (Path(source) / relative).is_file():
+            shutil.copyfile(Path(source) / relative, tmp)
+        else:
+            raise FileNotFoundError(f"{Path(source) / relative} does not exist: --from should be "
+                                    f"a clone of the repository (or its URL)")
+        for name in shipped.SHIPPED_MODELS:
+            recorded_choice(ShippedGAN(name), tmp)
+    return target
 
 
 def chosen_epoch_file(settings: Profile) -> Path:

@@ -1,5 +1,5 @@
-"""Command line: `python -m inpaint train|bench|data|complete|study|references ...`
-(see `--help` of each)."""
+"""Command line: `inpaint train|bench|data|complete|install-model|study|references ...`
+(also `python -m inpaint ...`; see `--help` of each)."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import Field
 
+from inpaint import __version__
 from inpaint.study.profiles import PROFILES, get_profile, train_config
 from inpaint.tools.flags import add_config_flags, given
 from inpaint.training.config import TrainConfig
@@ -26,7 +27,8 @@ def profile_values(field: Field) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m inpaint", description=__doc__)
+    parser = argparse.ArgumentParser(prog="inpaint", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a DCGAN, checkpointing every few epochs")
@@ -65,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "(07_beyond_yeh for `make beyond`, 08_faces for `make faces`), or "
                             "all of them when none is named")
     commands.add_parser("references", help="refresh the nbval reference notebooks (ci profile)")
+
+    install = commands.add_parser(
+        "install-model", help="copy a shipped model and the book's chosen epochs into the user's "
+                              "cache, for an install of the library outside the repository")
+    install.add_argument("name", help="the shipped model (tiny-imagenet-full)")
+    install.add_argument("--from", dest="source", required=True, metavar="CLONE_OR_URL",
+                         help="a clone of the repository, or the URL its raw files are served "
+                              "from; every file is checked against the registry's checksums")
 
     from inpaint.tools.photos import add_complete_parser
     add_complete_parser(commands)
@@ -142,4 +152,9 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "complete":
         from inpaint.tools.photos import run_complete
         return run_complete(args)
+    elif args.command == "install-model":
+        from inpaint.study.gans import install_choices
+        from inpaint.training.shipped import install_shipped
+        print(f"model {args.name} installed in {install_shipped(args.name, args.source)}")
+        print(f"the book's chosen epochs in {install_choices(args.source)}")
     return 0

@@ -3,6 +3,7 @@ below the tools, the trained runs, the chosen epoch, the tables it reads), diges
 pipeline reruns a chapter only when one of them changed."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ from inpaint.study import chapters
 from inpaint.study.chapters import tables_dir
 from inpaint.study.gans import CHOICES_FILE, RUNS_DIR, chosen_epoch_file, evaluated_gan, run_dir
 from inpaint.study.profiles import Profile
+from inpaint.training.shipped import DATA_MODELS_DIR
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 BOOK_DIR = PROJECT_ROOT / "book"
@@ -45,13 +47,36 @@ def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
     return paths
 
 
+def code_digest(path: Path) -> str:
+    """sha256 of a Python module's code: its syntax tree without docstrings, so that comments,
+    docstrings and layout can change without rerunning a chapter (any other change reruns it)."""
+    tree = ast.parse(path.read_bytes())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
+
+
+def content_digest(path: Path) -> str:
+    """What a chapter's fingerprint takes of one input: `code_digest` for a Python module, the
+    file's sha256 for anything else, "absent" when it does not exist."""
+    if not path.is_file():
+        return "absent"
+    return code_digest(path) if path.suffix == ".py" else file_checksum(path)
+
+
 def fingerprint(notebook: str, settings: Profile) -> str:
-    """A digest of `notebook_inputs` (names and contents) and the profile's name."""
+    """A digest of `notebook_inputs` (names and contents) and the profile's name. A file inside
+    the project is named by its path there; one outside it, or a shipped model's (checked against
+    its SHA256SUMS wherever it lies), by its file name alone."""
     digest = hashlib.sha256(settings.name.encode())
+    models = DATA_MODELS_DIR
     for path in notebook_inputs(notebook, settings):
-        digest.update(str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT)
-                          else path.name).encode())
-        digest.update(file_checksum(path).encode() if path.is_file() else b"absent")
+        inside = path.is_relative_to(PROJECT_ROOT) and not path.is_relative_to(models)
+        digest.update(str(path.relative_to(PROJECT_ROOT) if inside else path.name).encode())
+        digest.update(content_digest(path).encode())
     return digest.hexdigest()
 
 

@@ -180,15 +180,22 @@ def model_name(model: str) -> tuple[str, str | None]:
 
 
 def default_epoch(name: str) -> tuple[int, str]:
-    """(generator epoch, why) for --model NAME without --epoch: the epoch chosen for it in
-    book/choices.yml, else its last generator epoch."""
+    """(generator epoch, why) for --model NAME without --epoch: the epoch the book chose for it,
+    from the first choices.yml of `gans.choices_files()`; its last generator epoch when that file
+    records no choice for it. Without any choices.yml, a ValueError: never another epoch than the
+    book's without saying so."""
     from inpaint.study import gans
-    choice = gans.recorded_choice(gans.ShippedGAN(name),
-                                  gans.CHOICES_FILE)
+    files = [path for path in gans.choices_files() if path.is_file()]
+    if not files:
+        looked = ", ".join(str(path) for path in gans.choices_files())
+        raise ValueError(f"the epoch the book chose for {name} is not known here (no "
+                         f"{gans.CHOICES_FILE.name} in {looked}): pass --epoch, or run `inpaint "
+                         f"install-model {name} --from <a clone of the repository>`")
+    choice = gans.recorded_choice(gans.ShippedGAN(name), files[0])
     if choice is not None:
-        return choice["epoch"], f"the epoch chosen in {gans.CHOICES_FILE.name}"
+        return choice["epoch"], f"the epoch chosen in the book ({files[0]})"
     last = max(shipped.shipped_spec(name).generator_epochs)
-    return last, f"the last: no epoch is chosen for {name} in {gans.CHOICES_FILE}"
+    return last, f"the last: {files[0]} records no choice for {name}"
 
 
 def load_reference(name: str, source: str | None, epoch: int | None, device: torch.device):

@@ -8,14 +8,17 @@ and `complete` can use a full-scale model without training one here). It holds:
   log.csv.gz                   the run's per-step log, in the project's log.csv format
   run.json                     provenance: configuration, command, commit, hardware, scores
   SHA256SUMS                   `sha256sum` lines for every other file
-Every file is checked against SHA256SUMS each time it is read; nothing downloads weights.
+Every file is checked against SHA256SUMS each time it is read.
 
-Where a model's folder is looked for, in order (like the datasets in `inpaint.data`):
+The weights ship with the repository, under `data/models/<folder>/`. Where a model's folder is
+looked for, in order:
   1. an explicit path (argument `source`): the model folder itself, or a folder holding model
      folders. A path given here that does not hold the model is an error, not skipped;
   2. the environment variable INPAINT_MODELS: the same two forms; skipped when it lacks the model;
-  3. `data/models/<folder>` in the project;
-  4. `../shared/models/<folder>` beside the project.
+  3. `data/models/<folder>` in the repository, when the library runs from a clone of it;
+  4. `models/<folder>` in the user's cache (`inpaint.files.user_cache()`), where
+     `install_shipped` (`inpaint install-model`) puts a copy for an install outside the
+     repository.
 
 Loaded models are float32, in eval mode, on the requested device:
   G(z)  z float (N, 100) in [-1, 1]       -> images float (N, 3, 64, 64) in [-1, 1]
@@ -26,17 +29,18 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 import torch
 
-from inpaint.files import ChecksumError, PROJECT_ROOT, file_checksum
+from inpaint.files import (ChecksumError, PROJECT_ROOT, atomic_path, file_checksum, in_repository,
+                           user_cache)
 from inpaint.method.models import Discriminator, Generator
 
 MODELS_ENV = "INPAINT_MODELS"
 DATA_MODELS_DIR = PROJECT_ROOT / "data" / "models"
-SHARED_MODELS_DIR = PROJECT_ROOT.parent / "shared" / "models"
 SUMS_FILENAME = "SHA256SUMS"
 RUN_INFO_FILENAME = "run.json"
 FIXED_NOISE_FILENAME = "fixed_noise.pt"
@@ -59,7 +63,9 @@ class EpochNotAvailableError(ValueError):
 @dataclass(frozen=True)
 class ShippedModel:
     """One shipped model: its folder name, the width of its networks, the epochs it has for G and
-    for D, and how to train it again (`command`, the training run that produced it)."""
+    for D, how to train it again (`command`, the training run that produced it), and the sha256
+    of its SHA256SUMS (`sums_sha256`), which vouches for every file when it is installed from a
+    copy or a URL (`install_shipped`)."""
 
     name: str
     folder: str
@@ -68,6 +74,7 @@ class ShippedModel:
     discriminator_epochs: tuple[int, ...]
     description: str
     command: str
+    sums_sha256: str
 
     def generator_filename(self, epoch: int) -> str:
         return f"generator_epoch_{epoch:03d}.pt"
@@ -86,6 +93,7 @@ SHIPPED_MODELS: dict[str, ShippedModel] = {
         description="The `full` profile's DCGAN (width 64, batch 128, 55 epochs) trained on one "
                     "GPU on 29,451 Tiny ImageNet training photographs.",
         command="python -m inpaint train --profile full --limit 30000 --out runs/full/train",
+        sums_sha256="2dee341df9be764787f0c69d3b6ab4bc3d2470edd4347895657348539b8ee347",
     ),
 }
 
@@ -108,16 +116,35 @@ def _model_folder_in(place: Path, spec: ShippedModel, may_be_itself: bool) -> Pa
     return None
 
 
-def _how_to_make(spec: ShippedModel) -> str:
-    return (f"To make them: run `{MAKE_COMMAND}` on a GPU, which trains the same run from scratch "
-            f"({spec.command}). Or put a copy of the folder `{spec.folder}/` in {DATA_MODELS_DIR}, "
-            f"or point the environment variable {MODELS_ENV} at it (or at a folder holding it).")
+def user_models_dir() -> Path:
+    """models/ in the user's cache: the fourth place looked (see the module docstring)."""
+    return user_cache() / "models"
+
+
+def model_places() -> list[tuple[Path, str]]:
+    """The folders looked in for model folders, in order, each with how it was chosen: places 2-4
+    of the module docstring (INPAINT_MODELS when set, the repository's data/models when the
+    library runs from a clone, the user's cache)."""
+    places = []
+    if os.environ.get(MODELS_ENV):
+        places.append((Path(os.environ[MODELS_ENV]), f"from {MODELS_ENV}"))
+    if in_repository():
+        places.append((DATA_MODELS_DIR, "the repository's"))
+    places.append((user_models_dir(), "the user's cache"))
+    return places
+
+
+def _how_to_get(spec: ShippedModel) -> str:
+    return (f"The weights ship with the repository in data/models/{spec.folder}/: run from a clone "
+            f"of it, point {MODELS_ENV} at that folder (or at a folder holding it), or copy it into "
+            f"the user's cache with `inpaint install-model {spec.name} --from <clone or its URL>`. "
+            f"To train them again: `{MAKE_COMMAND}` on a GPU ({spec.command}).")
 
 
 def locate_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
     """The folder holding reference model `name` (see the module docstring for the order).
 
-    Raises ShippedModelNotFoundError naming every place looked and how to make the weights.
+    Raises ShippedModelNotFoundError naming every place looked and how to get the weights.
     Only finds the folder: its files are verified when they are read.
     """
     spec = shipped_spec(name)
@@ -127,28 +154,17 @@ def locate_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
         if found is None:
             raise ShippedModelNotFoundError(
                 f"reference model {name!r} not found at the given path {place}: it should be the "
-                f"model folder (with {SUMS_FILENAME}) or a folder holding `{spec.folder}/`.\n"
-                + _how_to_make(spec))
+                f"model folder (with {SUMS_FILENAME}) or a folder holding `{spec.folder}/`. "
+                + _how_to_get(spec))
         return found
-    places: list[tuple[Path, bool]] = []
-    env = os.environ.get(MODELS_ENV)
-    if env:
-        places.append((Path(env), True))
-    places += [(DATA_MODELS_DIR, False), (SHARED_MODELS_DIR, False)]
-    for place, may_be_itself in places:
-        found = _model_folder_in(place, spec, may_be_itself)
+    places = model_places()
+    for place, how in places:
+        found = _model_folder_in(place, spec, may_be_itself=True)
         if found is not None:
             return found
-    looked = []
-    if env:
-        looked.append(f"{env} (from {MODELS_ENV}; the model folder itself or a folder holding "
-                      f"`{spec.folder}/`)")
-    else:
-        looked.append(f"the environment variable {MODELS_ENV} (not set)")
-    looked += [str(DATA_MODELS_DIR / spec.folder), str(SHARED_MODELS_DIR / spec.folder)]
+    looked = "; ".join(f"{place / spec.folder} ({how})" for place, how in places)
     raise ShippedModelNotFoundError(
-        f"reference model {name!r} not found. Looked in:\n  " + "\n  ".join(looked) + "\n"
-        + _how_to_make(spec))
+        f"reference model {name!r} not found (looked in {looked}). " + _how_to_get(spec))
 
 
 # ---------------------------------------------------------------- checksums
@@ -162,10 +178,15 @@ def read_checksums(folder: Path) -> dict[str, str]:
             f"{sums} is missing, so the files in {folder} cannot be verified. Restore the folder "
             f"complete from where it came, or make it again with `{MAKE_COMMAND}` on a GPU.")
     digests = {}
-    for line in sums.read_text().splitlines():
-        if line.strip():
-            digest, filename = line.split(maxsplit=1)
-            digests[filename.lstrip("*")] = digest.lower()
+    for number, line in enumerate(sums.read_text(errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split(maxsplit=1)
+        if len(fields) != 2 or len(fields[0]) != 64:
+            raise ShippedModelChecksumError(
+                f"{sums} line {number} is not a `sha256sum` line (64 hex digits, then a file "
+                f"name): {line[:60]!r}. Restore the file as shipped.")
+        digests[fields[1].strip().lstrip("*")] = fields[0].lower()
     return digests
 
 
@@ -190,9 +211,10 @@ def verified_file(folder: Path, filename: str) -> Path:
     if got != digests[filename]:
         raise ShippedModelChecksumError(
             f"{path}: sha256 is {got}, but {SUMS_FILENAME} expects {digests[filename]}. The file is "
-            f"corrupt, truncated or from another run, and is refused. Replace it with the shipped "
-            f"copy (e.g. from {SHARED_MODELS_DIR / folder.name}), or make the folder again with "
-            f"`{MAKE_COMMAND}` on a GPU. Do not edit {SUMS_FILENAME} to match.")
+            f"corrupt, truncated or from another run, and is refused. Replace it with the copy in "
+            f"the repository's data/models/{folder.name}/ (`git checkout -- data/models`), or "
+            f"make the folder again with `{MAKE_COMMAND}` on a GPU. Do not edit {SUMS_FILENAME} "
+            f"to match.")
     return path
 
 
@@ -206,6 +228,63 @@ def verify_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
               + [FIXED_NOISE_FILENAME, LOG_FILENAME, RUN_INFO_FILENAME])
     for filename in dict.fromkeys(wanted + sorted(read_checksums(folder))):
         verified_file(folder, filename)
+    return folder
+
+
+# ---------------------------------------------------------------- installing a copy
+
+def _fetch(source: str, relative: str, dest: Path, sha256: str | None) -> None:
+    """`source/relative` (a folder or an http(s) URL) to `dest`, checked against `sha256` when
+    given: a URL through pooch (progress bar, kept under a temporary name until it checks out),
+    a folder by copying."""
+    if source.startswith(("http://", "https://")):
+        import pooch
+        import requests  # pooch's HTTP client
+        url = f"{source.rstrip('/')}/{relative}"
+        try:
+            pooch.retrieve(url, f"sha256:{sha256}" if sha256 else None, fname=dest.name,
+                           path=dest.parent, progressbar=True)
+        except requests.RequestException as error:
+            raise ShippedModelNotFoundError(f"cannot fetch {url} ({error}); check --from, which "
+                                            f"should serve the repository's files") from None
+        except ValueError:  # pooch: the download's hash differs (nothing is kept)
+            raise ShippedModelChecksumError(f"{url} differs from the registry's checksum: it is "
+                                            f"not the shipped file; check --from") from None
+        return
+    origin = Path(source) / relative
+    if not origin.is_file():
+        raise ShippedModelNotFoundError(f"{origin} does not exist: --from should be a clone of the "
+                                        f"repository (or its URL), which holds {relative}")
+    if sha256 is not None and file_checksum(origin) != sha256:
+        raise ShippedModelChecksumError(f"{origin} differs from the registry's checksum: it is "
+                                        f"not the shipped file; use a clean clone")
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(origin, tmp)
+
+
+def install_shipped(name: str, source: str, dest: Path | None = None) -> Path:
+    """Copy shipped model `name` from `source` into `dest/<folder>` (default: the user's cache,
+    `user_models_dir()`), every file verified, and return that folder.
+
+    `source` is a clone of the repository or its URL for raw files (the files are read from
+    `data/models/<folder>/`). Its SHA256SUMS must match the registry's `sums_sha256`, and every
+    file must match SHA256SUMS: nothing unverified is installed (a file already there and intact
+    is kept, not fetched again).
+    """
+    spec = shipped_spec(name)
+    folder = (dest or user_models_dir()) / spec.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    remote = f"data/models/{spec.folder}"
+    sums = folder / SUMS_FILENAME
+    if not sums.is_file() or file_checksum(sums) != spec.sums_sha256:
+        sums.unlink(missing_ok=True)
+        _fetch(source, f"{remote}/{SUMS_FILENAME}", sums, spec.sums_sha256)
+    for filename, digest in read_checksums(folder).items():
+        target = folder / filename
+        if not (target.is_file() and file_checksum(target) == digest):
+            target.unlink(missing_ok=True)
+            _fetch(source, f"{remote}/{filename}", target, digest)
+    verify_shipped(name, folder)
     return folder
 
 
