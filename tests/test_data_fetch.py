@@ -1,6 +1,6 @@
 """Fetching the datasets: the download against a real HTTP server on 127.0.0.1 (no mock of the
-download), the one-line messages for what cannot be fetched, and the committed MSCOCO
-photographs."""
+download), the one-line messages for what cannot be fetched, the pipeline's preflight, the
+registry's coverage of what the profiles read, and the committed MSCOCO photographs."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +18,9 @@ import pytest
 from inpaint.data import cache as data_cache, decoding, registry
 from inpaint.data.registry import Archive, DatasetSpec, Split
 from inpaint.files import ChecksumError
+from inpaint.study.profiles import PROFILES, get_profile
+from inpaint.tools import pipeline
+from inpaint.tools.cli import main
 
 SAMPLE_VAL = sorted((registry.SAMPLE_DIR / "val").glob("*.JPEG"))
 
@@ -164,7 +168,75 @@ def test_what_no_plain_fetch_gets_says_where_to_get_it(places):
     assert "\n" not in str(error.value) and "INPAINT_DATA" in str(error.value)
 
 
-# ------------------------------------------------------------------ the registry
+# ------------------------------------------------------------------ the pipeline's preflight
+
+def point_tiny_imagenet_at(monkeypatch, url: str, checksum: str) -> None:
+    """The registry's Tiny ImageNet entry, its official archive fetched from `url` instead."""
+    spec = registry.DATASETS["tiny-imagenet"]
+    official = replace(registry.TINY_OFFICIAL, url=url, checksum=checksum)
+    splits = {name: replace(split, archives=(*split.archives[:-1], official))
+              for name, split in spec.splits.items()}
+    monkeypatch.setitem(registry.DATASETS, "tiny-imagenet", replace(spec, splits=splits))
+
+
+def test_preflight_stops_with_one_line_per_missing_dataset(places, monkeypatch, capsys):
+    url = f"http://127.0.0.1:{closed_port()}/tiny-imagenet-200.zip"
+    point_tiny_imagenet_at(monkeypatch, url, "sha256:" + "0" * 64)
+    started = time.perf_counter()
+    with pytest.raises(registry.DatasetNotFoundError) as error:
+        pipeline.preflight(get_profile("cpu"))
+    assert time.perf_counter() - started < 60
+    header, *lines = str(error.value).splitlines()
+    assert header == ("2 of the datasets the cpu profile reads are missing; get them, then run "
+                      "again:")
+    assert [line.split(":")[0].strip() for line in lines] == ["tiny-imagenet (train)",
+                                                              "celeba (train)"]
+    assert f"download {url} into {places['raw']}/ (the download failed: the connection was " \
+           f"refused)" in lines[0]
+    assert "img_align_celeba.zip" in lines[1] and f"put it in {places['raw']}/" in lines[1]
+    # The command: exit 2, those lines, and no stage after the preflight begun.
+    monkeypatch.setattr(pipeline.shipped, "verify_shipped", lambda name: None)
+    monkeypatch.setattr(pipeline, "stage", lambda name: pytest.fail(f"stage {name} began"))
+    assert main(["study", "--profile", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: 2 of the datasets the cpu profile reads are missing")
+    assert err.count(url) == 1 and err.count("img_align_celeba.zip") == 1
+
+
+def test_preflight_downloads_what_it_can_and_names_the_rest(server, places, monkeypatch):
+    base, served = server
+    payload = toy_zip(served / "tiny-imagenet-200.zip")
+    point_tiny_imagenet_at(monkeypatch, f"{base}/tiny-imagenet-200.zip", sha256(payload))
+    with pytest.raises(registry.DatasetNotFoundError) as error:
+        pipeline.preflight(get_profile("cpu"))
+    assert (places["raw"] / "tiny-imagenet-200.zip").read_bytes() == payload
+    assert Handler.requests == ["/tiny-imagenet-200.zip"]  # once, for train and val
+    header, *lines = str(error.value).splitlines()
+    assert header.startswith("1 of the datasets the cpu profile reads is missing")
+    assert len(lines) == 1 and lines[0].strip().startswith("celeba (train): download ")
+
+
+def test_preflight_of_the_ci_profile_reads_only_the_committed_sample(places):
+    assert pipeline.datasets_read(get_profile("ci")) == {}
+    pipeline.preflight(get_profile("ci"))  # nothing to find, nothing raised
+
+
+# ------------------------------------------------------------------ the registry's coverage
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_every_split_a_profile_reads_has_a_source_and_a_checksum(profile):
+    for dataset, splits in pipeline.datasets_read(get_profile(profile)).items():
+        for split in splits:
+            entry = registry.DATASETS[dataset].splits[split]
+            assert entry.sample or any(a.url and a.url.startswith("http") for a in entry.archives) \
+                or any(a.manual for a in entry.archives), (dataset, split)
+            for archive in entry.archives:
+                algorithm, digest = archive.checksum.split(":")
+                assert len(digest) == {"md5": 32, "sha256": 64}[algorithm], archive.filename
+            line = registry.fetch_line(dataset, split)
+            assert "\n" not in line and line.startswith(f"{dataset} ({split}): ")
+    assert set(pipeline.datasets_read(get_profile("cpu"))) == {"tiny-imagenet", "celeba", "coco"}
+
 
 def test_yeh_test_faces_are_registered_and_found_where_archives_are(places):
     spec = registry.DATASETS["yeh-celeba"]
