@@ -2,13 +2,12 @@
 completed around the hole and put back at full resolution.
 
 A width-8 fake reference model (made as in test_reference.py) stands in for the shipped one, so
-these tests need no ../shared; the real 224x224 MSCOCO photo with the real full-scale model runs
-when ../shared is beside the project and is skipped otherwise.
+these tests need no ../shared; a real 224x224 MSCOCO photo (committed, data/sample/coco/) with the
+real full-scale model runs when the shipped weights are found and is skipped otherwise.
 """
 from __future__ import annotations
 
 import io
-import zipfile
 
 import numpy as np
 import pandas as pd
@@ -17,7 +16,7 @@ import torch
 from PIL import Image
 
 from inpaint.data.decoding import list_members
-from inpaint.data.registry import COCO_100, DATASETS, SHARED_DIR
+from inpaint.data.registry import SAMPLE_DIR
 from inpaint.files import PROJECT_ROOT
 from inpaint.method.blend import poisson
 from inpaint.method.masks import center
@@ -255,14 +254,12 @@ def test_a_64x64_photo_is_blended_as_in_the_study(sample_val):
 
 # ------------------------------------------------------------------ a real MSCOCO photo
 
-COCO = SHARED_DIR / COCO_100.filename
+COCO = SAMPLE_DIR / "coco"  # the committed MSCOCO photographs
 
 
-@pytest.mark.skipif(not COCO.is_file(), reason=f"needs the MSCOCO archive {COCO.name}")
 def test_a_224x224_mscoco_photo_with_a_file_mask_and_the_shipped_model(tmp_path, capsys):
-    member = list_members(COCO, DATASETS["coco"].splits["val"].pattern)[3]  # a grazing zebra
-    with zipfile.ZipFile(COCO) as archive:
-        data = archive.read(member)
+    member = list_members(COCO, "*")[3]  # a grazing zebra
+    data = (COCO / member).read_bytes()
     (tmp_path / "zebra.jpg").write_bytes(data)
     photo = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     assert photo.shape == (224, 224, 3)

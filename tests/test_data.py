@@ -1,4 +1,5 @@
-"""Data lookup, checksums, download, greyscale and corrupt images, cache; on real sample photographs."""
+"""Data lookup, checksums, greyscale and corrupt images, cache; on real sample photographs (the
+download, against a real HTTP server, is tests/test_data_fetch.py)."""
 from __future__ import annotations
 
 import hashlib
@@ -61,20 +62,6 @@ def test_lookup_order_explicit_then_raw_then_shared(places, tmp_path, monkeypatc
     assert registry.locate("toy", "val")[0] == places["raw"] / "toy.zip"
     (places["raw"] / "toy.zip").unlink()
     assert registry.locate("toy", "val")[0] == places["shared"] / "toy.zip"
-
-
-def test_download_from_url_when_nothing_local(places):
-    path, _ = registry.locate("toy", "val")
-    assert path == places["raw"] / "toy.zip"
-    assert path.read_bytes() == places["source"].read_bytes()
-
-
-def test_download_with_wrong_checksum_is_refused_and_removed(places, monkeypatch):
-    bad = Archive("toy.zip", "sha256:" + "0" * 64, places["archive"].url)
-    monkeypatch.setitem(registry.DATASETS["toy"].splits, "val", Split((bad,), "*val/images/*.JPEG"))
-    with pytest.raises(files.ChecksumError, match="expected 0000"):
-        registry.locate("toy", "val")
-    assert list(places["raw"].iterdir()) == []
 
 
 def test_local_archive_with_wrong_checksum_is_refused(places):

@@ -167,6 +167,14 @@ def test_unlisted_file_and_missing_sums_are_refused(fake):
         shipped.run_info(FAKE.name)
 
 
+def test_a_malformed_sums_line_is_named_in_one_line(fake):
+    folder, _ = fake
+    sums = folder / shipped.SUMS_FILENAME
+    sums.write_text(sums.read_text() + "deadbeef\n")
+    with pytest.raises(shipped.ShippedModelChecksumError, match="line 7 is not a `sha256sum` line"):
+        shipped.run_info(FAKE.name)
+
+
 def test_missing_epoch_lists_the_available(fake):
     with pytest.raises(shipped.EpochNotAvailableError, match="5, 10"):
         shipped.load_generator(FAKE.name, 7)

@@ -1,6 +1,7 @@
 """The decoded images, cached: `load_images` decodes a dataset split once (found by
 `inpaint.data.registry.locate`) into data/cache/, and reads it back from there after; the committed
-sample (data/sample/) is read by `load_sample_split`.
+sample (data/sample/train, val) is read by `load_sample_split`; the committed MSCOCO photographs
+(data/sample/coco/) are the `coco` dataset, found by `locate` like any other.
 
 Every array is uint8 (N, 64, 64, 3), RGB, values 0..255; `inpaint.method.pixels.to_tensor` turns
 it into the float range the models use."""
@@ -17,11 +18,11 @@ import numpy as np
 
 from inpaint.data.decoding import (DECODER, DecodeReport, IMAGE_SUFFIXES, decode_members,
                                    list_members)
-from inpaint.data.registry import DatasetNotFoundError, course_folder, dataset_spec, locate
+from inpaint.data.registry import (DatasetNotFoundError, SAMPLE_DIR, course_folder, dataset_spec,
+                                   locate)
 from inpaint.files import PROJECT_ROOT, atomic_path, verify_checksum
 
 CACHE_DIR = PROJECT_ROOT / "data" / "cache"
-SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 
 
 def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:

@@ -1,5 +1,7 @@
 """`python -m inpaint study`: the whole study, stage by stage, skipping what is up to date.
 
+  0. preflight  find, or download, every dataset the profile reads; stop (exit 2) with one line
+                per missing dataset when some cannot be had
   1. data       decode (or read from cache) the training and evaluation images
   2. train      the profile's main DCGAN and its CelebA model (resumed if interrupted, skipped
                 if done)
@@ -18,7 +20,8 @@ import shutil
 import time
 from pathlib import Path
 
-from inpaint.files import PROJECT_ROOT
+from inpaint.data import registry
+from inpaint.files import ChecksumError, PROJECT_ROOT
 from inpaint.study import chapters
 from inpaint.study.gans import RUNS_DIR, ensure_trained, run_config
 from inpaint.study.profiles import Profile
@@ -134,6 +137,46 @@ def report_long_notebooks(settings: Profile) -> None:
                   + ("its last result." if status == "out of date" else "a page saying so."))
 
 
+def datasets_read(settings: Profile) -> dict[str, tuple[str, ...]]:
+    """The registry's dataset splits `settings` reads, {dataset: (split, ...)}: the training sets
+    of the runs `make study` trains (the faces chapter's grid trains on the same CelebA split)
+    and the evaluation sets of the chapters and the data summary. The committed sample of the
+    `ci` profile is none of them."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    for name in TRAINED:
+        dataset = run_config(settings, name).dataset
+        if dataset != "sample":
+            wanted[dataset] = (*wanted.get(dataset, ()), "train")
+    if settings.study.val_dataset != "sample":
+        for dataset in (settings.study.val_dataset, "celeba", "coco"):
+            wanted[dataset] = (*wanted.get(dataset, ()), "val")
+    return wanted
+
+
+def preflight(settings: Profile) -> None:
+    """Before any training: find every dataset split `settings` reads, downloading what is missing
+    and can be downloaded (each network wait times out after registry.DOWNLOAD_TIMEOUT_S, and a
+    dataset whose first split fails is not tried again, so no network costs seconds). Raises
+    DatasetNotFoundError (exit 2 from the CLI) with one line per missing dataset: what to
+    download, from where, and where to put it."""
+    lines = []
+    for dataset, splits in datasets_read(settings).items():
+        for split in splits:
+            try:
+                registry.locate(dataset, split)
+            except registry.DatasetNotFoundError as error:
+                lines.append(error.line)
+                break
+            except ChecksumError as error:
+                lines.append(registry.fetch_line(dataset, split, str(error)))
+                break
+    if lines:
+        raise registry.DatasetNotFoundError(
+            f"{len(lines)} of the datasets the {settings.name} profile reads "
+            f"{'is' if len(lines) == 1 else 'are'} missing; get "
+            f"{'it' if len(lines) == 1 else 'them'}, then run again:\n  " + "\n  ".join(lines))
+
+
 def run_study(settings: Profile, force_notebooks: bool = False, long=False) -> Path:
     """Data, training, the notebooks (with `long`, also the long ones: True for all of them,
     or their names, e.g. ("07_beyond_yeh",) for `make beyond`), the generated pages and the
@@ -143,6 +186,7 @@ def run_study(settings: Profile, force_notebooks: bool = False, long=False) -> P
     name = settings.study.shipped
     if name:  # before any training: a missing or damaged reference model is said at once
         shipped.verify_shipped(name)
+    preflight(settings)  # and so are missing datasets, one line each
     stage("data")
     for name in TRAINED:
         training_images(run_config(settings, name))
