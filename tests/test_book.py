@@ -21,7 +21,9 @@ class Resources(HTMLParser):
         attrs = dict(attrs)
         if tag == "script" and attrs.get("src"):
             self.addresses.append(attrs["src"])
-        if tag == "link" and attrs.get("href"):
+        # A canonical link (html_baseurl, set when the site's address is known) names the page's
+        # published address; nothing is loaded from it.
+        if tag == "link" and attrs.get("href") and attrs.get("rel") != "canonical":
             self.addresses.append(attrs["href"])
 
 
