@@ -19,7 +19,11 @@ LOCK := requirements.lock
 
 # The exact versions of requirements.lock (every package, pinned), then the project itself.
 # pip prints what it downloads and installs: the first run fetches about 6 GB (PyTorch).
+# requirements.lock was resolved on Python 3.11.7; some of its pins need 3.11.5 or newer.
 $(VENV)/.installed: pyproject.toml $(LOCK)
+	@test -x $(PY) || $(PYTHON) -c 'import sys; v = sys.version.split()[0]; sys.exit(None \
+	  if sys.version_info >= (3, 11, 5) else f"make: {sys.executable} is Python {v}; " \
+	  "requirements.lock needs 3.11.5 or newer: run make PYTHON=<path of such a python3>")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install --requirement $(LOCK)
