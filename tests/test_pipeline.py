@@ -286,3 +286,11 @@ def test_the_shipped_models_fingerprint_the_same_wherever_they_lie(tmp_path, mon
     monkeypatch.setenv(shipped.MODELS_ENV, str(tmp_path / "models"))
     assert shipped.locate_shipped("tiny-imagenet-full").is_relative_to(tmp_path)
     assert fingerprints.fingerprint("04_reconstruction_grids", cpu) == before
+
+
+def test_the_environment_page_lists_archives_and_skips_a_committed_folder_of_photographs():
+    """The MSCOCO photographs are a committed folder (with their own SHA256SUMS), not an archive:
+    the run summary lists the archives it found and does not try to checksum a folder."""
+    page = pages.environment("a test machine", {"data": 0.0}, {}, {})
+    archives = page.split("Archives used (sha256):")[1]
+    assert "`coco`" not in archives and "(coco)" not in archives

@@ -345,9 +345,9 @@ def environment(hardware: str, stage_seconds: dict, train_s: dict, notebook_seco
                 path, _ = locate(name, split, allow_download=False)
             except FileNotFoundError:
                 continue
-            line = f"- `{path.name}` ({name}): `{file_checksum(path)}`"
-            if path.is_file() and line not in lines:
-                lines.append(line)
+            if path.is_file():  # a committed folder of photographs (MSCOCO) has its SHA256SUMS
+                line = f"- `{path.name}` ({name}): `{file_checksum(path)}`"
+                lines += [line] if line not in lines else []
     return "\n".join(lines) + "\n"
 
 
