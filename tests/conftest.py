@@ -1,11 +1,15 @@
 """Shared fixtures: the committed sample photographs and a tiny trained `ci` run."""
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
+import threading
 
 import pytest
 import torch
 
+from inpaint.data import cache as data_cache, registry
 from inpaint.data.cache import SAMPLE_DIR, load_sample_split
 from inpaint.method.pixels import to_tensor
 from inpaint.study.profiles import PROFILES, train_config
@@ -13,6 +17,57 @@ from inpaint.training.checkpoints import checkpoints
 from inpaint.training.train import train
 
 import nbval_tolerance  # noqa: F401  (nbval compares floats within a stated tolerance)
+
+class FolderHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder, records the paths asked for in `requests`, says nothing on stderr."""
+
+    def __init__(self, *args, requests: list, **kwargs):
+        self.requests = requests
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self):
+        self.requests.append(self.path)
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def serve_folder(monkeypatch):
+    """A real HTTP server on 127.0.0.1 per call: `serve_folder(folder)` serves it and returns its
+    base URL; `serve_folder.requests` lists the paths every server was asked for, in order."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # never through a proxy
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    servers, requests = [], []
+
+    def serve(folder) -> str:
+        handler = functools.partial(FolderHandler, directory=str(folder), requests=requests)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    serve.requests = requests
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def data_places(tmp_path, monkeypatch) -> dict:
+    """Empty data/raw, ../shared/datasets and decoded-image cache folders in tmp_path, with the
+    registry and the cache pointed at them and INPAINT_DATA unset: {"raw", "shared", "cache"}."""
+    places = {name: tmp_path / name for name in ("raw", "shared", "cache")}
+    for folder in places.values():
+        folder.mkdir()
+    monkeypatch.setattr(registry, "RAW_DIR", places["raw"])
+    monkeypatch.setattr(registry, "SHARED_DIR", places["shared"])
+    monkeypatch.setattr(data_cache, "CACHE_DIR", places["cache"])
+    monkeypatch.delenv("INPAINT_DATA", raising=False)
+    return places
+
 
 @pytest.fixture(scope="session")
 def sample_val() -> torch.Tensor:

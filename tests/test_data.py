@@ -32,21 +32,14 @@ def sha256(path: Path) -> str:
 
 
 @pytest.fixture
-def places(tmp_path, monkeypatch):
+def places(tmp_path, monkeypatch, data_places):
     """Empty data/raw, shared and cache folders, a registry entry 'toy' pointing at them."""
-    raw, shared, cache = tmp_path / "raw", tmp_path / "shared", tmp_path / "cache"
-    for folder in (raw, shared, cache):
-        folder.mkdir()
-    monkeypatch.setattr(registry, "RAW_DIR", raw)
-    monkeypatch.setattr(registry, "SHARED_DIR", shared)
-    monkeypatch.setattr(data_cache, "CACHE_DIR", cache)
-    monkeypatch.delenv("INPAINT_DATA", raising=False)
     source = make_zip(tmp_path / "source.zip")
     archive = Archive("toy.zip", sha256(source), source.as_uri())
     spec = DatasetSpec("toy", "test photographs", "test", "none",
                        {"val": Split((archive,), "*val/images/*.JPEG")})
     monkeypatch.setitem(registry.DATASETS, "toy", spec)
-    return {"raw": raw, "shared": shared, "cache": cache, "source": source, "archive": archive}
+    return {**data_places, "source": source, "archive": archive}
 
 
 def test_lookup_order_explicit_then_raw_then_shared(places, tmp_path, monkeypatch):

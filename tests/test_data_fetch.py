@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import threading
 import time
 import zipfile
 from dataclasses import replace
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -37,46 +34,18 @@ def toy_zip(path: Path, count: int = 6) -> bytes:
     return path.read_bytes()
 
 
-class Handler(SimpleHTTPRequestHandler):
-    """Serves a folder; counts the GET requests it answers; says nothing on stderr."""
-
-    requests: list[str] = []
-
-    def do_GET(self):
-        Handler.requests.append(self.path)
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def server(tmp_path, monkeypatch):
+def server(tmp_path, serve_folder):
     """A real HTTP server on 127.0.0.1 serving tmp_path/served; yields (base URL, that folder)."""
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # never through a proxy
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     served = tmp_path / "served"
     served.mkdir()
-    Handler.requests = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(served)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", served
-    httpd.shutdown()
-    httpd.server_close()
+    return serve_folder(served), served
 
 
 @pytest.fixture
-def places(tmp_path, monkeypatch):
+def places(data_places):
     """Empty data/raw, shared and cache folders."""
-    raw, shared, cache = tmp_path / "raw", tmp_path / "shared", tmp_path / "cache"
-    for folder in (raw, shared, cache):
-        folder.mkdir()
-    monkeypatch.setattr(registry, "RAW_DIR", raw)
-    monkeypatch.setattr(registry, "SHARED_DIR", shared)
-    monkeypatch.setattr(data_cache, "CACHE_DIR", cache)
-    monkeypatch.delenv("INPAINT_DATA", raising=False)
-    return {"raw": raw, "shared": shared}
+    return data_places
 
 
 def register_toy(monkeypatch, url: str, checksum: str) -> Archive:
@@ -95,7 +64,8 @@ def closed_port() -> int:
 
 # ------------------------------------------------------------------ the download
 
-def test_a_good_download_lands_verified_in_data_raw(server, places, monkeypatch, tmp_path):
+def test_a_good_download_lands_verified_in_data_raw(server, serve_folder, places, monkeypatch,
+                                                   tmp_path):
     base, served = server
     payload = toy_zip(served / "toy.zip")
     register_toy(monkeypatch, f"{base}/toy.zip", sha256(payload))
@@ -103,14 +73,15 @@ def test_a_good_download_lands_verified_in_data_raw(server, places, monkeypatch,
     assert path == places["raw"] / "toy.zip" and archive.filename == "toy.zip"
     assert path.read_bytes() == payload
     assert sorted(p.name for p in places["raw"].iterdir()) == ["toy.zip"]  # no temporary left
-    assert Handler.requests == ["/toy.zip"]
+    assert serve_folder.requests == ["/toy.zip"]
     images = data_cache.load_images("toy", "val", verbose=False)
     assert images.shape == (6, 64, 64, 3)
     registry.locate("toy", "val")  # found in data/raw now: not fetched again
-    assert Handler.requests == ["/toy.zip"]
+    assert serve_folder.requests == ["/toy.zip"]
 
 
-def test_a_corrupt_download_is_refused_and_leaves_nothing(server, places, monkeypatch, tmp_path):
+def test_a_corrupt_download_is_refused_and_leaves_nothing(server, serve_folder, places,
+                                                         monkeypatch, tmp_path):
     base, served = server
     payload = toy_zip(tmp_path / "good.zip")
     (served / "toy.zip").write_bytes(payload[:-100])  # truncated in transit
@@ -119,7 +90,7 @@ def test_a_corrupt_download_is_refused_and_leaves_nothing(server, places, monkey
                                             r"corrupt .*expected sha256:") as error:
         registry.locate("toy", "val")
     assert "\n" not in str(error.value)
-    assert Handler.requests == ["/toy.zip"]
+    assert serve_folder.requests == ["/toy.zip"]
     assert list(places["raw"].iterdir()) == []  # nothing under the final name, no partial file
 
 
@@ -204,14 +175,15 @@ def test_preflight_stops_with_one_line_per_missing_dataset(places, monkeypatch, 
     assert err.count(url) == 1 and err.count("img_align_celeba.zip") == 1
 
 
-def test_preflight_downloads_what_it_can_and_names_the_rest(server, places, monkeypatch):
+def test_preflight_downloads_what_it_can_and_names_the_rest(server, serve_folder, places,
+                                                            monkeypatch):
     base, served = server
     payload = toy_zip(served / "tiny-imagenet-200.zip")
     point_tiny_imagenet_at(monkeypatch, f"{base}/tiny-imagenet-200.zip", sha256(payload))
     with pytest.raises(registry.DatasetNotFoundError) as error:
         pipeline.preflight(get_profile("cpu"))
     assert (places["raw"] / "tiny-imagenet-200.zip").read_bytes() == payload
-    assert Handler.requests == ["/tiny-imagenet-200.zip"]  # once, for train and val
+    assert serve_folder.requests == ["/tiny-imagenet-200.zip"]  # once, for train and val
     header, *lines = str(error.value).splitlines()
     assert header.startswith("1 of the datasets the cpu profile reads is missing")
     assert len(lines) == 1 and lines[0].strip().startswith("celeba (train): download ")

@@ -57,16 +57,10 @@ def same_weights(a, b) -> bool:
 
 
 @pytest.fixture
-def toy(tmp_path, monkeypatch):
+def toy(monkeypatch, data_places):
     """Empty data/raw, shared and cache folders, and a registry entry 'toy' (train and val
     splits) whose archive, the committed sample zipped, lies in data/raw."""
-    raw, shared, cache = tmp_path / "raw", tmp_path / "shared", tmp_path / "cache"
-    for folder in (raw, shared, cache):
-        folder.mkdir()
-    monkeypatch.setattr(registry, "RAW_DIR", raw)
-    monkeypatch.setattr(registry, "SHARED_DIR", shared)
-    monkeypatch.setattr(data_cache, "CACHE_DIR", cache)
-    monkeypatch.delenv("INPAINT_DATA", raising=False)
+    raw = data_places["raw"]
     with zipfile.ZipFile(raw / "toy.zip", "w") as archive:
         for image in sorted((SAMPLE_DIR / "train").glob("*.JPEG")):
             archive.write(image, f"images/{image.name}")
@@ -74,7 +68,7 @@ def toy(tmp_path, monkeypatch):
     split = Split((Archive("toy.zip", checksum),), "images/*.JPEG")
     monkeypatch.setitem(registry.DATASETS, "toy", DatasetSpec("toy", "test", "test", "none",
                                                               {"train": split, "val": split}))
-    return {"raw": raw, "cache": cache}
+    return data_places
 
 
 def complete(checkpoint, images, out, *extra):

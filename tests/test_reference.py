@@ -1,13 +1,10 @@
 """The shipped reference models: lookup order, checksums, epochs, and loading (fake and real)."""
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
-import http.server
 import json
 import shutil
-import threading
 
 import pytest
 import torch
@@ -253,30 +250,11 @@ def test_the_registry_vouches_for_the_shipped_sums():
 REAL = shipped.SHIPPED_MODELS["tiny-imagenet-full"]
 
 
-@pytest.fixture
-def served():
-    """A real HTTP server on 127.0.0.1 serving a folder: yields a function folder -> base URL."""
-    servers = []
-
-    def serve(folder) -> str:
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-        handler.log_message = lambda *args: None
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-def test_install_model_from_a_clone_and_from_its_url(tmp_path, served, monkeypatch):
+def test_install_model_from_a_clone_and_from_its_url(tmp_path, serve_folder, monkeypatch):
     """`install-model` copies every shipped file, verified, from a clone or over HTTP; a copy in
     the user's cache is then found by an install outside the repository."""
     from_clone = shipped.install_shipped(REAL.name, str(PROJECT_ROOT), tmp_path / "a")
-    from_url = shipped.install_shipped(REAL.name, served(PROJECT_ROOT), tmp_path / "b")
+    from_url = shipped.install_shipped(REAL.name, serve_folder(PROJECT_ROOT), tmp_path / "b")
     shipped_files = sorted(p.name for p in (shipped.DATA_MODELS_DIR / REAL.folder).glob("*")
                            if p.name in shipped.read_checksums(from_clone) or
                            p.name == shipped.SUMS_FILENAME)
@@ -290,18 +268,18 @@ def test_install_model_from_a_clone_and_from_its_url(tmp_path, served, monkeypat
 
 
 @pytest.mark.parametrize("corrupt", [shipped.SUMS_FILENAME, "generator_epoch_030.pt"])
-def test_install_model_refuses_a_file_that_is_not_the_shipped_one(tmp_path, served, corrupt):
+def test_install_model_refuses_a_file_that_is_not_the_shipped_one(tmp_path, serve_folder, corrupt):
     clone = tmp_path / "clone"
     shutil.copytree(shipped.DATA_MODELS_DIR / REAL.folder, clone / "data" / "models" / REAL.folder)
     with open(clone / "data" / "models" / REAL.folder / corrupt, "ab") as handle:
         handle.write(b"\n")
-    for source in (str(clone), served(clone)):
+    for source in (str(clone), serve_folder(clone)):
         dest = tmp_path / f"dest-{len(source)}"
         with pytest.raises(shipped.ShippedModelChecksumError, match="not the shipped file"):
             shipped.install_shipped(REAL.name, source, dest)
         assert not (dest / REAL.folder / corrupt).exists()  # nothing unverified is kept
 
 
-def test_install_model_names_a_source_that_serves_nothing(tmp_path, served):
+def test_install_model_names_a_source_that_serves_nothing(tmp_path, serve_folder):
     with pytest.raises(shipped.ShippedModelNotFoundError, match="cannot fetch .*check --from"):
-        shipped.install_shipped(REAL.name, served(tmp_path), tmp_path / "dest")
+        shipped.install_shipped(REAL.name, serve_folder(tmp_path), tmp_path / "dest")
