@@ -102,4 +102,4 @@ def test_environment_python_is_the_locks_and_satisfies_requires_python():
                   if isinstance(item, str) and item.startswith("python="))
     version = python.removeprefix("python=")
     assert version in SpecifierSet(pyproject()["project"]["requires-python"])
-    assert f"with Python {version}" in LOCK.read_text(), "environment.yml's Python is not the lock's"
+    assert f"with Python {version}" in LOCK.read_text(), "environment.yml and the lock differ in Python"

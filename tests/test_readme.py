@@ -33,7 +33,8 @@ def test_the_train_example_writes_the_checkpoint_the_complete_example_reads():
     complete = next(c for c in commands if c[1:2] == ["complete"] and "--checkpoint" in c)
     config = PROFILES[flag(train, "--profile")].train
     last = config.epochs - config.epochs % config.checkpoint_every
-    assert flag(complete, "--checkpoint") == f"{flag(train, '--out')}/checkpoints/epoch_{last:03d}.pt"
+    expected = f"{flag(train, '--out')}/checkpoints/epoch_{last:03d}.pt"
+    assert flag(complete, "--checkpoint") == expected
 
 
 def test_the_examples_parse_with_the_command_line_they_call():

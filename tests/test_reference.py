@@ -245,7 +245,7 @@ def test_the_registry_vouches_for_the_shipped_sums():
         assert hashlib.sha256(sums.read_bytes()).hexdigest() == spec.sums_sha256, name
 
 
-# ------------------------------------------------------------------ installing outside the repository
+# ------------------------------------------------------------- installing outside the repository
 
 REAL = shipped.SHIPPED_MODELS["tiny-imagenet-full"]
 
