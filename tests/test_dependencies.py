@@ -100,6 +100,6 @@ def test_environment_installs_the_lock_and_the_project():
 def test_environment_python_is_the_locks_and_satisfies_requires_python():
     python = next(item for item in conda_dependencies()
                   if isinstance(item, str) and item.startswith("python="))
-    version = python.removeprefix("python=")
+    version = python.removeprefix("python=")  # "3.11"
     assert version in SpecifierSet(pyproject()["project"]["requires-python"])
-    assert f"with Python {version}" in LOCK.read_text(), "environment.yml and the lock differ in Python"
+    assert f"with Python {version}" in LOCK.read_text(), "environment.yml's Python isn't the lock's"

@@ -137,7 +137,8 @@ def model_places() -> list[tuple[Path, str]]:
 def _how_to_get(spec: ShippedModel) -> str:
     return (f"The weights ship with the repository in data/models/{spec.folder}/: run from a clone "
             f"of it, point {MODELS_ENV} at that folder (or at a folder holding it), or copy it "
-            f"into the user's cache with `inpaint install-model {spec.name} --from <clone or its URL>`. "
+            f"into the user's cache with `inpaint install-model {spec.name} --from <clone or its "
+            f"URL>`. "
             f"To train them again: `{MAKE_COMMAND}` on a GPU ({spec.command}).")
 
 
