@@ -45,11 +45,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import os
 import sys
-import time
 import warnings
 from dataclasses import Field, dataclass
 from pathlib import Path
@@ -61,7 +59,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaint.data.decoding import IMAGE_SIZE, IMAGE_SUFFIXES
-from inpaint.files import atomic_path, prepare_output
+from inpaint.files import atomic_path, lock_file, lock_text, prepare_output
 from inpaint.method.blend import blend_image
 from inpaint.method.device import pick_device
 from inpaint.method.masks import make_mask
@@ -463,18 +461,6 @@ def check_outputs(out: Path, targets: list[Path], overwrite: bool) -> None:
                               f"--overwrite")
 
 
-def marker_text(handle) -> str:
-    """What the INCOMPLETE file open as `handle` holds; a run that has just created it may not
-    have written its pid yet, so an empty file is read again for up to half a second."""
-    for _ in range(50):
-        handle.seek(0)
-        text = handle.read()
-        if text:
-            return text
-        time.sleep(0.01)
-    return ""
-
-
 @contextlib.contextmanager
 def claimed(out: Path, overwrite: bool):
     """Hold --out for this run, before any work: create the folder, then open out/INCOMPLETE and
@@ -488,23 +474,8 @@ def claimed(out: Path, overwrite: bool):
     created = not out.exists()
     prepare_output(out)
     marker = out / INCOMPLETE
-    while True:
-        handle = open(marker, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = (marker_text(handle).split() or ["?"])[0]
-            handle.close()
-            raise FileExistsError(f"another `complete` is running into {out} (pid {pid}); wait "
-                                  f"for it to finish or choose another --out") from None
-        try:  # the lock is ours, unless the file was removed (by a run finishing) meanwhile
-            current = os.fstat(handle.fileno()).st_ino == os.stat(marker).st_ino
-        except FileNotFoundError:
-            current = False
-        if current:
-            break
-        handle.close()
-    previous = marker_text(handle) if handle.tell() else ""  # "a+" opens at the end: its size
+    handle = lock_file(marker, "`complete`")
+    previous = lock_text(handle) if handle.tell() else ""  # "a+" opens at the end: its size
     if previous and not overwrite:
         handle.close()
         raise FileExistsError(f"a previous `complete` into {out} was interrupted and left partial "
