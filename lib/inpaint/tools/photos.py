@@ -75,6 +75,7 @@ INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it
 CONTEXT = 2  # the square completed around a hole is CONTEXT times the hole's longer side
 # a folder is searched for these (PIL reads them all; a single --input file may have any suffix)
 PHOTO_SUFFIXES = IMAGE_SUFFIXES + (".tif", ".tiff", ".gif")
+MIN_SIDE = 7  # the smallest photo completed and scored (SSIM's 7x7 window)
 FAILED_EXIT = 3  # some image failed (the solver diverged), or --strict and some input was skipped
 # --model's solver defaults: one 224x224 photo in under a minute on 2 CPU cores (width-64 model)
 MODEL_DEFAULTS = {"iters": 200}
@@ -216,12 +217,13 @@ def load_reference(name: str, source: str | None, epoch: int | None, device: tor
 @dataclass
 class Photos:
     """The photos read from --input: names (see `output_names`), uint8 (H, W, 3) images each at
-    its own size, upright, their ICC colour profiles (bytes, or None), and how many files were
-    skipped."""
+    its own size, upright, their ICC colour profiles (bytes, or None), the files they were read
+    from, and how many files were skipped."""
 
     names: list[str]
     images: list[np.ndarray]
     profiles: list[bytes | None]
+    files: list[Path]
     skipped: int = 0
 
 
@@ -231,11 +233,11 @@ def printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def photo_files(path: Path) -> tuple[list[Path], int]:
+def photo_files(path: Path, mask: Path | None = None) -> tuple[list[Path], int]:
     """(the image files to read, how many were skipped) for --input: the file itself, or the
     regular files of a folder whose suffix is one of PHOTO_SUFFIXES (subfolders are not searched;
     folders, named pipes and devices with such a suffix are skipped with a message, since reading
-    a pipe would hang)."""
+    a pipe would hang). The mask PNG `mask`, when it lies in the folder, is not a photo."""
     if not path.exists():
         raise FileNotFoundError(f"input {path} does not exist; pass an image file or a folder")
     if not path.is_dir():
@@ -245,6 +247,8 @@ def photo_files(path: Path) -> tuple[list[Path], int]:
         return [path], 0
     files, skipped = [], 0
     for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES):
+        if mask is not None and same_file(file, mask):
+            continue
         if file.is_file():
             files.append(file)
         else:
@@ -264,15 +268,24 @@ def upright(image: Image.Image, name) -> Image.Image:
     return ImageOps.exif_transpose(image)
 
 
-def read_photos(path: Path) -> Photos:
+def same_file(a: Path, b: Path) -> bool:
+    """Whether the paths `a` and `b` name one existing file (through links and `..`)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def read_photos(path: Path, mask: Path | None = None) -> Photos:
     """The photos of a file or folder (see `photo_files`), each upright (`upright`).
 
     Names are the files' stems, or their whole names where two files share a stem, so that no
     two inputs write the same outputs. Unreadable files, and files over PIL's decompression-bomb
     limit, are reported and skipped; transparency is composited on white, with a warning
     (see `inpaint.method.pixels.to_rgb`). An RGB image's ICC profile is kept for its outputs.
+    The mask PNG `mask` is not read as a photo.
     """
-    files, skipped = photo_files(path)
+    files, skipped = photo_files(path, mask)
     read, photos, profiles, transparent = [], [], [], []
     for file in files:
         try:
@@ -296,7 +309,7 @@ def read_photos(path: Path) -> Photos:
                       f"{' ...' if len(transparent) > 5 else ''}")
     if not photos:
         raise ValueError(f"no readable image in {path} (looked for {', '.join(PHOTO_SUFFIXES)})")
-    return Photos(output_names(read), photos, profiles, skipped)
+    return Photos(output_names(read), photos, profiles, read, skipped)
 
 
 
@@ -328,6 +341,11 @@ def read_mask_png(path: str | os.PathLike) -> np.ndarray:
     return grey >= 128
 
 
+def mask_png(kind: str) -> Path | None:
+    """The mask PNG --mask names, or None for a named kind (center, ...)."""
+    return Path(kind) if kind.lower().endswith(".png") else None
+
+
 def photo_masks(kind: str, photos: list[np.ndarray], seed: int) -> list[np.ndarray]:
     """One bool (H, W) mask per photo, True = known: the PNG `kind` (read once; `check_mask`
     checks its size), or a 64x64 mask of a named kind (see `inpaint.method.masks.make_mask`)
@@ -346,8 +364,11 @@ def photo_masks(kind: str, photos: list[np.ndarray], seed: int) -> list[np.ndarr
 
 
 def check_mask(kind: str, name: str, known: np.ndarray, photo: np.ndarray) -> None:
-    """ValueError unless the mask `known` (bool (H, W)) fits the photo and has both a hole and
-    known pixels."""
+    """ValueError unless the photo is at least MIN_SIDE pixels each way and the mask `known`
+    (bool (H, W)) fits it and has both a hole and known pixels."""
+    if min(photo.shape[:2]) < MIN_SIDE:
+        raise ValueError(f"{name} is {photo.shape[1]}x{photo.shape[0]} pixels, too small to "
+                         f"inpaint (an icon?): at least {MIN_SIDE}x{MIN_SIDE} are needed")
     if known.shape != photo.shape[:2]:
         raise ValueError(f"the mask PNG {kind} is {known.shape[1]}x{known.shape[0]} pixels but "
                          f"the image {name} is {photo.shape[1]}x{photo.shape[0]} (upright); draw "
@@ -452,8 +473,23 @@ def output_paths(out: Path, names: list[str], with_metrics: bool) -> list[Path]:
     return paths + ([out / "metrics.csv"] if with_metrics else [])
 
 
-def check_outputs(out: Path, targets: list[Path], overwrite: bool) -> None:
-    """Refuse, before any work, to overwrite results."""
+def check_apart(out: Path, photos: Path) -> None:
+    """Refuse --out being the --input folder, where a later run would read the outputs back as
+    photos and outputs could replace photos."""
+    if photos.is_dir() and same_file(out, photos):
+        raise ValueError(f"--out {out} is the --input folder: outputs would sit among the photos "
+                         f"and be read back as photos; choose another --out (a subfolder is "
+                         f"fine: subfolders are not searched)")
+
+
+def check_outputs(out: Path, targets: list[Path], overwrite: bool, read: list[Path]) -> None:
+    """Refuse, before any work, to write over a file the run reads (`read`: photos, mask PNG),
+    even with `overwrite`, or to overwrite results without it."""
+    for target in targets:
+        for source in read:
+            if same_file(target, source):
+                raise ValueError(f"the output {target} would replace the input {source}; "
+                                 f"choose another --out or rename the input")
     existing = [p for p in targets if p.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"{len(existing)} output file(s) already exist in {out}, e.g. "
@@ -595,20 +631,25 @@ def solve_inputs(photo: np.ndarray, known: np.ndarray, square: Square):
 def run_complete(args: argparse.Namespace) -> int:
     """The `complete` command; returns its exit code (0, or FAILED_EXIT: see EXIT_CODES)."""
     check_model_flags(args)
+    for flag, value in (("--input", args.input), ("--out", args.out), ("--mask", args.mask)):
+        if not value.strip():  # Path("") is the current folder: never act on it unasked
+            raise ValueError(f"{flag} is empty (an unset shell variable?); pass it a path"
+                             f"{' or a kind such as center' if flag == '--mask' else ''}")
     if args.batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {args.batch_size}; set "
                          f"--batch-size to 1 or more")
     defaults = MODEL_DEFAULTS if args.model is not None else {}
     config = SolverConfig(**{**defaults, **given(args, SolverConfig)})
     name, source = model_name(args.model) if args.model is not None else (None, None)
-    out = Path(args.out)
+    out, mask_file = Path(args.out), mask_png(args.mask)
+    check_apart(out, Path(args.input))
     with claimed(out, args.overwrite) as claim:
-        photos = read_photos(Path(args.input))
+        photos = read_photos(Path(args.input), mask_file)
         masks = photo_masks(args.mask, photos.images, config.seed)
         kept = usable(args.mask, photos, masks)
         names = [photos.names[i] for i in kept]
         check_outputs(out, output_paths(out, names, with_metrics=not args.corrupted),
-                      args.overwrite)
+                      args.overwrite, photos.files + ([mask_file] if mask_file else []))
         device = pick_device()
         if args.checkpoint is not None:
             generator, discriminator = load_models(args.checkpoint, device)
