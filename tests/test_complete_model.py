@@ -24,7 +24,8 @@ from inpaint.method.solver import SolverConfig
 from inpaint.study import gans
 from inpaint.tools import photos as complete_module
 from inpaint.tools.cli import main
-from inpaint.tools.photos import MODEL_DEFAULTS, Square, put_back, shrink, square_around_hole
+from inpaint.method.geometry import Square, put_back, shrink, square_around_hole
+from inpaint.tools.photos import MODEL_DEFAULTS
 from inpaint.training import shipped
 from inpaint.training.checkpoints import checkpoints
 from test_reference import FAKE, make_fake_reference
@@ -278,3 +279,45 @@ def test_a_224x224_mscoco_photo_with_a_file_mask_and_the_shipped_model(tmp_path,
         np.testing.assert_array_equal(result[known], photo[known])
         assert np.abs(result[~known].astype(int) - 128).mean() > 5  # filled, not left grey
     assert len(pd.read_csv(tmp_path / "out" / "metrics.csv")) == 2
+
+
+# ------------------------------------------------------------------ memory bounded by the work
+
+def coco_photo(side: int) -> np.ndarray:
+    """A committed MSCOCO photograph resized to uint8 (side, side, 3)."""
+    first = sorted((COCO / "train2014").glob("*.jpg"))[0]
+    return np.array(Image.open(first).convert("RGB").resize((side, side), Image.BICUBIC))
+
+
+def test_a_square_larger_than_the_blend_side_is_blended_close_to_the_exact_solve():
+    from inpaint.method.blend import blend_image
+    from inpaint.method.geometry import BLEND_SIDE, poisson_within
+    from inpaint.method.pixels import to_tensor
+    side = BLEND_SIDE + 88
+    part = to_tensor(coco_photo(side)[None])[0]
+    inside = torch.ones(side, side, dtype=torch.bool)
+    inside[150:450, 200:420] = False
+    fill = torch.nn.functional.interpolate(part[None, :, ::10, ::10], size=(side, side),
+                                           mode="bicubic")[0].clamp(-1, 1).flip(-1)
+    bounded = poisson_within(part, inside, fill)
+    exact = torch.from_numpy(blend_image(part.permute(1, 2, 0).double().numpy(),
+                                         fill.permute(1, 2, 0).double().numpy(),
+                                         inside.numpy())).permute(2, 0, 1).float()
+    assert torch.equal(bounded[:, inside], part[:, inside])  # known pixels exactly
+    hole = ~inside
+    assert (bounded - exact)[:, hole].abs().mean() < 0.02  # within 2.5 grey levels on average
+    assert (fill - exact)[:, hole].abs().mean() > 0.05  # while the blend did change the fill
+
+
+def test_full_size_scores_taken_in_strips_equal_those_of_the_whole_ssim_map():
+    from inpaint.method.geometry import STRIP, ssim_sums
+    from inpaint.method.metrics import ssim_map
+    truth = coco_photo(STRIP + 131)
+    completed = truth.copy()
+    completed[100:300, 60:200] = truth[100:300, 60:200][::-1]
+    hole = np.zeros(truth.shape[:2], bool)
+    hole[100:300, 60:200] = True
+    whole = ssim_map(completed, truth)
+    total, in_hole = ssim_sums(completed, truth, hole)
+    assert total == pytest.approx(float(whole.sum()), rel=1e-12)
+    assert in_hole == pytest.approx(float(whole[hole].sum()), rel=1e-12)

@@ -70,7 +70,7 @@ def test_7_an_unusable_photo_is_skipped_like_an_unreadable_one_and_strict_exits_
     Image.new("RGB", (400, 40), (9, 90, 9)).save(images / "panorama.png")  # hole 100 > 40
     assert complete(checkpoint, images, tmp_path / "out") == 0
     err = capsys.readouterr().err
-    assert "skipping unusable image dot: the mask for dot has no" in err
+    assert "skipping unusable image dot: dot is 1x1 pixels, too small to inpaint" in err
     assert "skipping unusable image panorama: the hole spans 200x20" in err
     assert len(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == 3
     assert complete(checkpoint, images, tmp_path / "strict", "--strict") == 3
@@ -154,3 +154,29 @@ def test_7_a_12_megapixel_photo_with_a_small_hole_takes_under_1_5_gb(checkpoint,
     assert np.array_equal(completed[known], expected[known])
     metrics = pd.read_csv(tmp_path / "out" / "metrics.csv")
     assert (metrics.ssim_full > 0.99).all() and (metrics.psnr_full > metrics.psnr_hole).all()
+
+
+# Hardening, round 3 (issue 37)
+
+def test_a_photo_smaller_than_7x7_is_skipped_while_the_others_are_scored(checkpoint, images,
+                                                                       tmp_path, capsys):
+    Image.new("RGB", (5, 5), (200, 30, 30)).save(images / "icon.png")
+    assert complete(checkpoint, images, tmp_path / "out") == 0
+    err = capsys.readouterr().err
+    assert ("skipping unusable image icon: icon is 5x5 pixels, too small to inpaint (an icon?): "
+            "at least 7x7 are needed") in err
+    assert len(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == 3
+    assert not (tmp_path / "out" / "INCOMPLETE").exists()
+
+
+@pytest.mark.parametrize("flag", ["--input", "--out", "--mask"])
+def test_an_empty_path_flag_is_refused_not_taken_for_the_current_folder(checkpoint, images,
+                                                                       tmp_path, capsys,
+                                                                       monkeypatch, flag):
+    monkeypatch.chdir(tmp_path)
+    values = {"--input": str(images), "--out": str(tmp_path / "out"), "--mask": "center", flag: ""}
+    assert main(["complete", "--checkpoint", checkpoint, *FAST,
+                 *(item for pair in values.items() for item in pair)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {flag} is empty (an unset shell variable?)") and "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

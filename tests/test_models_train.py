@@ -147,3 +147,73 @@ def test_auto_precision_is_fp32_on_cuda_and_the_data_stays_on_the_cpu_without_on
     assert resolve_precision("bf16", torch.device("cuda")) == "bf16"
     assert data_device(torch.zeros(2, 64, 64, 3, dtype=torch.uint8),
                        torch.device("cpu")).type == "cpu"
+
+
+# Hardening, round 3 (issue 37): one run per folder, and a resume says what it changes.
+
+def test_a_second_train_into_a_folder_in_use_is_refused_naming_the_first_pid(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    import inpaint
+    from inpaint.tools.cli import main
+    out = tmp_path / "run"
+    lib = str(Path(inpaint.__file__).parents[1])
+    first = subprocess.Popen([sys.executable, "-m", "inpaint", "train", "--profile", "ci",
+                              "--width", "8", "--epochs", "100000", "--out", str(out)],
+                             env={**os.environ, "PYTHONPATH": lib}, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        while not (out / "config.json").exists():  # it holds the folder from before this
+            assert first.poll() is None, "the first train ended early"
+            time.sleep(0.05)
+        assert main(["train", "--profile", "ci", "--width", "16", "--out", str(out)]) == 2
+    finally:
+        first.kill()
+        first.wait()
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: another `train` is running into {out} (pid {first.pid}); wait for it "
+                   f"to finish or choose another --out")
+    assert '"width": 8' in (out / "config.json").read_text()
+
+
+def test_a_fresh_train_refuses_a_folder_holding_another_runs_checkpoints(tmp_path):
+    config = train_config(PROFILES["ci"])
+    train(config, tmp_path, stop_after_epoch=2, progress=False)
+    (tmp_path / "log.csv").unlink()
+    before = checkpoints(tmp_path)[2].read_bytes()
+    with pytest.raises(FileExistsError, match="already holds a training run.*--resume"):
+        train(replace(config, width=16), tmp_path, progress=False)
+    assert checkpoints(tmp_path)[2].read_bytes() == before and "epoch_003" not in str(
+        checkpoints(tmp_path))
+
+
+def test_resume_on_other_photographs_is_refused_and_recorded_when_accepted(tmp_path,
+                                                                          monkeypatch):
+    import inpaint.training.train as training
+    from inpaint.data.cache import load_sample_split
+    config = train_config(PROFILES["ci"])
+    train(config, tmp_path, stop_after_epoch=1, progress=False)
+    monkeypatch.setattr(training, "load_sample_split", lambda split: load_sample_split("val"))
+    with pytest.raises(CheckpointError, match=r"data: run \d+ images from sample .* now \d+ "
+                                              r"images.*--accept-changes"):
+        train(config, tmp_path, resume=True, progress=False)
+    assert 2 not in checkpoints(tmp_path)
+    train(replace(config, lr=1e-3), tmp_path, resume=True, progress=False, accept_changes=True)
+    recorded = (tmp_path / "CHANGES").read_text()
+    assert recorded.startswith("resumed at epoch 1 with --accept-changes: lr: run 0.0002, now "
+                               "0.001; data: run ")
+    assert load_checkpoint(checkpoints(tmp_path)[3])["config"]["lr"] == 1e-3
+
+
+def test_resume_past_a_corrupt_last_checkpoint_says_to_move_it_aside(tmp_path, capsys):
+    from inpaint.tools.cli import main
+    train(train_config(PROFILES["ci"]), tmp_path, stop_after_epoch=2, progress=False)
+    checkpoints(tmp_path)[2].write_bytes(b"torn")
+    assert main(["train", "--profile", "ci", "--resume", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "resume to rewrite" not in err
+    assert err.startswith(f"error: cannot resume {tmp_path}: its last checkpoint epoch_002.pt is "
+                          f"unreadable") and err.endswith("resume from epoch_001.pt")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +57,7 @@ def atomic_path(path: str | os.PathLike):
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
+        tmp.unlink(missing_ok=True)  # a stale one, or a symlink planted there: never written through
         yield tmp
         os.replace(tmp, path)
     except WriteError:
@@ -86,6 +89,50 @@ def prepare_output(out: Path, flag: str = "--out") -> Path:
         raise ValueError(f"{flag} {out} is not writable ({error.strerror}); choose a writable "
                          f"folder for {flag}") from None
     return out
+
+
+def lock_file(path: Path, command: str, flag: str = "--out"):
+    """Open `path` (created if absent, never through a symbolic link) and lock it with
+    fcntl.flock, which the kernel releases however the process ends: the open text handle, at
+    its end ("a+"), for the caller to read and then write its pid into.
+
+    A lock held by another process is refused at once with FileExistsError naming its pid ("another
+    `train` is running into runs/x (pid 123)"); a symbolic link at `path` with ValueError."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                raise
+            raise ValueError(f"{path} is a symbolic link, not the lock file {command} writes; "
+                             f"remove it or choose another {flag}") from None
+        handle = os.fdopen(fd, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = (lock_text(handle).split() or ["?"])[0]
+            handle.close()
+            raise FileExistsError(f"another {command} is running into {path.parent} (pid {pid}); "
+                                  f"wait for it to finish or choose another {flag}") from None
+        try:  # the lock is ours, unless the file was removed (by a run finishing) meanwhile
+            current = os.fstat(handle.fileno()).st_ino == os.lstat(path).st_ino
+        except FileNotFoundError:
+            current = False
+        if current:
+            return handle
+        handle.close()
+
+
+def lock_text(handle) -> str:
+    """What the lock file open as `handle` holds; a process that has just created it may not have
+    written its pid yet, so an empty file is read again for up to half a second."""
+    for _ in range(50):
+        handle.seek(0)
+        text = handle.read()
+        if text:
+            return text
+        time.sleep(0.01)
+    return ""
 
 
 # ---------------------------------------------------------------- checksums and download

@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--profile", choices=sorted(PROFILES), default="cpu", help=PROFILE_HELP)
     train.add_argument("--out", required=True, help="run directory (checkpoints, log, samples)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.add_argument("--accept-changes", action="store_true",
+                       help="with --resume: continue although settings or the training images "
+                            "differ from the run's (refused otherwise); what changed is appended "
+                            "to the run's CHANGES file")
     train.add_argument("--data", default=None, help="explicit archive or image folder")
     add_config_flags(train, TrainConfig, profile_values)
 
@@ -118,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
         from inpaint.training.train import train
         config = train_config(settings, **given(args, TrainConfig))
         print(f"training profile {args.profile}: {config}")
-        out = train(config, args.out, resume=args.resume, source=args.data)
+        if args.accept_changes and not args.resume:
+            raise ValueError("--accept-changes applies to --resume; add --resume or drop it")
+        out = train(config, args.out, resume=args.resume, source=args.data,
+                    accept_changes=args.accept_changes)
         print(f"checkpoints, log and samples in {out}")
     elif args.command == "bench":
         from inpaint.tools import bench

@@ -7,6 +7,8 @@ Layout of a run directory:
   checkpoints/epoch_055.pt    G, D, both optimisers, RNG state, step, epoch and config
   samples/epoch_055.png       G applied to the same fixed noise at every checkpoint
   fixed_noise.pt              that noise, (samples, 100) in [-1, 1]
+  CHANGES                     what each resume with --accept-changes changed (settings, data)
+  LOCK                        while a `train` runs here: its pid (a second one is refused)
 
 Every file but the log is written atomically (a kill mid-write leaves the previous version); the
 log is appended to, and rewritten from the last checkpoint's step when a run resumes.
@@ -27,6 +29,7 @@ needs nothing of this module.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import time
@@ -39,14 +42,16 @@ from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
 from inpaint.data.cache import load_images, load_sample_split
-from inpaint.files import atomic_path, prepare_output
+from inpaint.files import atomic_path, lock_file, prepare_output
 from inpaint.method.device import pick_device
 from inpaint.method.models import Discriminator, Generator, sample_z
 from inpaint.method.precision import autocast
-from inpaint.training.checkpoints import (CheckpointError, last_checkpoint, load_checkpoint,
-                                          load_weights, save_checkpoint)
+from inpaint.training.checkpoints import (CheckpointError, checkpoints, last_checkpoint,
+                                          load_checkpoint, load_weights, save_checkpoint)
 from inpaint.training.config import TrainConfig, parse_schedule
 
+LOCK = "LOCK"  # present, locked and holding the pid, while a `train` writes into a run folder
+CHANGES = "CHANGES"  # what each resume with --accept-changes changed
 LOG_FIELDS = ["step", "epoch", "phase", "d_loss", "g_loss", "d_real", "d_fake", "elapsed_s"]
 
 
@@ -152,13 +157,26 @@ def real_batch(images: torch.Tensor, index: torch.Tensor, flip: torch.Tensor | N
     return batch.float().div(127.5).sub(1).contiguous(memory_format=memory_format)
 
 
-def resume_state(out: Path, config: TrainConfig, device) -> dict | None:
-    """The last checkpoint's state in run `out` to continue from; None to start at step 0 (no
-    checkpoint yet). Only `epochs` may differ from the run's settings, and only upwards (to extend
-    a finished run); otherwise CheckpointError names every setting that differs."""
+def resume_state(out: Path, config: TrainConfig, device, accept_changes: bool = False
+                 ) -> tuple[dict | None, list[str]]:
+    """(the last checkpoint's state in run `out` to continue from, or None to start at step 0
+    (no checkpoint yet); the settings that differ from the run's, "lr: run 0.0002, now 0.001").
+
+    `epochs` may differ, but only upwards (to extend a finished run). Any other difference is a
+    CheckpointError naming every setting that differs, unless `accept_changes`."""
     last = last_checkpoint(out)
     if last is not None:
-        state = load_checkpoint(last, map_location=device)
+        try:
+            state = load_checkpoint(last, map_location=device)
+        except CheckpointError as error:
+            found = checkpoints(out)
+            earlier = [path.name for epoch, path in found.items() if epoch < max(found)]
+            before = (f"move it out of {last.parent} and resume from {earlier[-1]}" if earlier
+                      else f"no earlier checkpoint is left: move it out of {last.parent} and "
+                           f"resume, which starts again from epoch 0")
+            raise CheckpointError(f"cannot resume {out}: its last checkpoint {last.name} is "
+                                  f"unreadable or damaged ({str(error).split(';')[0]}); "
+                                  f"{before}") from None
         saved, source = state["config"], last.name
     elif (out / "config.json").is_file():
         state, source = None, "config.json"
@@ -168,50 +186,107 @@ def resume_state(out: Path, config: TrainConfig, device) -> dict | None:
             raise CheckpointError(f"{out / 'config.json'} is unreadable and the run has no "
                                   f"checkpoint; delete the run or choose another --out") from None
     else:
-        return None
+        return None, []
     differ = [f"{name}: run {saved.get(name)!r}, now {value!r}"
               for name, value in asdict(config).items()
               if name != "epochs" and saved.get(name) != value]
-    if differ:
+    if differ and not accept_changes:
         raise CheckpointError(f"cannot resume {out}: settings differ from its {source} "
                               f"({'; '.join(differ)}); resume with the run's settings (only "
-                              f"--epochs may change) or choose another --out")
+                              f"--epochs may change), pass --accept-changes to continue with "
+                              f"these (recorded in {CHANGES}), or choose another --out")
     if state is not None and state["epoch"] > config.epochs:
         raise CheckpointError(f"cannot resume {out} with epochs={config.epochs}: it already has "
                               f"epoch {state['epoch']}; pass --epochs {state['epoch']} or more")
-    return state
+    return state, differ
+
+
+def data_identity(images: torch.Tensor, config: TrainConfig, source) -> dict:
+    """What a run was trained on, stored in each checkpoint: the dataset or --data path, the
+    number of images and the sha256 of the uint8 (N, 64, 64, 3) images in their order."""
+    digest = hashlib.sha256(images.cpu().numpy().tobytes()).hexdigest()
+    return {"source": str(source) if source is not None else config.dataset,
+            "images": len(images), "sha256": digest}
+
+
+def data_change(saved: dict, data: dict) -> list[str]:
+    """The difference between the data a checkpoint recorded and `data` (both `data_identity`),
+    as one entry, "data: run 64 images from sample (sha256 1a2b...), now ..."; none when equal or
+    when the checkpoint recorded none (written before data were recorded)."""
+    before = saved.get("data")
+    if not isinstance(before, dict) or before.get("sha256") == data["sha256"]:
+        return []
+    said = lambda d: f"{d.get('images')} images from {d.get('source')} (sha256 {str(d.get('sha256'))[:12]})"
+    return [f"data: run {said(before)}, now {said(data)}"]
+
+
+def record_changes(out: Path, epoch: int, changes: list[str]) -> None:
+    """Append to the run's CHANGES file one line saying what a resume at `epoch` changed."""
+    with open(out / CHANGES, "a") as handle:
+        handle.write(f"resumed at epoch {epoch} with --accept-changes: {'; '.join(changes)}\n")
 
 
 def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, source=None,
-          stop_after_epoch: int | None = None, progress: bool = True) -> Path:
+          stop_after_epoch: int | None = None, progress: bool = True,
+          accept_changes: bool = False) -> Path:
     """Train a DCGAN as `config` says, writing checkpoints, log and samples under `out`.
 
     `resume=True` continues from the last checkpoint in `out` (same config required, except
     `epochs`, which may be raised to extend a finished run); a run killed before its first
     checkpoint starts again from step 0. `stop_after_epoch` ends the run early after that epoch
     (used to test resuming). An existing run is never overwritten: without `resume`, an `out`
-    holding a log is an error, and so is `resume` where `out` holds no run (a mistyped path).
-Nothing but the folder itself is written before the settings, the
-    folder, the run to resume and the data have been checked. Returns the run directory.
+    holding a log or checkpoints is an error, and so is `resume` where `out` holds no run (a
+    mistyped path). `resume` with other settings or other training images (their digest is kept
+    in each checkpoint) is refused unless `accept_changes`, which appends what changed to the
+    run's CHANGES file. The folder is held by one `train` at a time: its LOCK file, locked and
+    holding the pid, refuses a second at once. Nothing but the folder itself and LOCK is written
+    before the settings, the folder, the run to resume and the data have been checked. Returns
+    the run directory.
     """
     out = Path(out)
     if resume and not any((out / name).exists() for name in ("log.csv", "config.json",
                                                               "checkpoints")):
         raise FileNotFoundError(f"no run to resume in {out}; check --out or drop --resume")
-    if not resume and (out / "log.csv").exists():
-        raise FileExistsError(f"{out} already holds a training run; pass --resume to continue it "
-                              f"or choose another --out")
     prepare_output(out)
-    device = pick_device()
-    saved = resume_state(out, config, device) if resume else None
-    images = load_training_set(config, source, device)
+    lock = lock_file(out / LOCK, "`train`")
+    try:
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\npython -m inpaint train (the pid above) is training here\n")
+        lock.flush()
+        return train_locked(config, out, resume, source, stop_after_epoch, progress,
+                            accept_changes)
+    finally:
+        (out / LOCK).unlink(missing_ok=True)
+        lock.close()
 
-    trainer = new_trainer(config, device)
+
+def train_locked(config: TrainConfig, out: Path, resume: bool, source, stop_after_epoch,
+                 progress: bool, accept_changes: bool) -> Path:
+    """`train`, once the run folder `out` is ours (its LOCK file locked)."""
+    if not resume and ((out / "log.csv").exists() or checkpoints(out)):
+        raise FileExistsError(f"{out} already holds a training run (a log or checkpoints); pass "
+                              f"--resume to continue it or choose another --out")
+    device = pick_device()
+    saved, changes = resume_state(out, config, device, accept_changes) if resume else (None, [])
+    images = load_training_set(config, source, device)
+    data = data_identity(images, config, source)
+    if saved is not None:
+        changes += data_change(saved, data)
+        if changes and not accept_changes:
+            raise CheckpointError(f"cannot resume {out}: {changes[0]}; pass the run's --data, "
+                                  f"or --accept-changes to continue on these images (recorded "
+                                  f"in {CHANGES})")
+
+    trainer = new_trainer(config, device, data)
     fixed_noise = sample_z(config.samples, generator=torch.Generator().manual_seed(config.seed + 1))
     start_epoch, step, elapsed = 0, 0, 0.0
     if saved is not None:
         start_epoch, step, elapsed = restore(trainer, saved, last_checkpoint(out))
         print(f"resuming from epoch {start_epoch}, step {step}, towards epoch {config.epochs}")
+    if changes:
+        record_changes(out, start_epoch, changes)
+        print(f"resuming with changes, recorded in {out / CHANGES}: {'; '.join(changes)}")
     write_run_files(out, config, fixed_noise, step)
 
     batches = len(images) // config.batch_size
@@ -255,15 +330,16 @@ class Trainer:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     rng: torch.Generator
+    data: dict  # what it trains on (`data_identity`), stored in each checkpoint
 
 
-def new_trainer(config: TrainConfig, device: torch.device) -> Trainer:
+def new_trainer(config: TrainConfig, device: torch.device, data: dict) -> Trainer:
     """Networks initialised from `config.seed`, their optimisers, and `rng` seeded from it too."""
     torch.manual_seed(config.seed)
     generator, discriminator = build_models(config, device)
     opt_g, opt_d = make_optimizers(config, generator, discriminator)
     rng = torch.Generator().manual_seed(config.seed)
-    return Trainer(config, device, generator, discriminator, opt_g, opt_d, rng)
+    return Trainer(config, device, generator, discriminator, opt_g, opt_d, rng, data)
 
 
 def restore(trainer: Trainer, state: dict, path: Path) -> tuple[int, int, float]:
@@ -342,6 +418,7 @@ def save_epoch(out: Path, trainer: Trainer, fixed_noise: torch.Tensor, epoch: in
         "opt_g": trainer.opt_g.state_dict(), "opt_d": trainer.opt_d.state_dict(),
         "rng": trainer.rng.get_state(), "torch_rng": torch.get_rng_state(),
         "epoch": epoch, "step": step, "elapsed_s": elapsed_s, "config": asdict(trainer.config),
+        "data": trainer.data,
     })
 
 
