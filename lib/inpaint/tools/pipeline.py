@@ -55,6 +55,7 @@ def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
     run (Ctrl-C, a killed kernel) leaves the previous result, or none; a failed one also leaves
     its partly executed notebook as out_dir/<notebook>.failed.ipynb, which the book ignores."""
     import papermill
+    from nbclient.exceptions import DeadKernelError
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{notebook}.ipynb"
     failed = out_dir / f"{notebook}.failed.ipynb"
@@ -71,6 +72,9 @@ def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
                 f"notebook {notebook} failed in cell {error.cell_index} (execution count "
                 f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed "
                 f"notebook is {failed}; fix the cause and run the study again") from None
+        except DeadKernelError:
+            raise NotebookFailed(f"notebook {notebook}: its kernel died (killed, or out of "
+                                 f"memory); its last result is kept: run the study again") from None
         prepare_for_book(partial, notebook)
         record_paths(partial, source, output)
         adopt_tables(notebook, settings, tables)
