@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
+import tempfile
 import threading
 
 import pytest
 import torch
+from nbval.plugin import IPyNbCell
 
 from inpaint.data import cache as data_cache, registry
 from inpaint.data.cache import SAMPLE_DIR, load_sample_split
+from inpaint.study.chapters import TABLES_ENV
 from inpaint.method.pixels import to_tensor
 from inpaint.study.profiles import PROFILES, train_config
 from inpaint.training.checkpoints import checkpoints
@@ -95,3 +99,25 @@ def images(tmp_path):
 def ci_run(tmp_path_factory):
     """A `ci` profile training run (3 epochs on the committed sample), shared by the tests."""
     return train(train_config(PROFILES["ci"]), tmp_path_factory.mktemp("ci_run"), progress=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """nbval's runs of the reference notebooks are one study: each saves its tables in a folder of
+    this test session (TABLES_ENV, read when its kernel starts), where the findings notebook reads
+    them, and none touches the `ci` study's tables in runs/ci/tables. Other tests see no such
+    folder, as a hand run."""
+    if isinstance(item, IPyNbCell):
+        if "folder" not in NBVAL_TABLES:
+            NBVAL_TABLES["folder"] = tempfile.mkdtemp(prefix="inpaint-nbval-tables-")
+        os.environ[TABLES_ENV] = NBVAL_TABLES["folder"]
+    else:
+        os.environ.pop(TABLES_ENV, None)
+
+
+def pytest_unconfigure(config):
+    if "folder" in NBVAL_TABLES:
+        shutil.rmtree(NBVAL_TABLES["folder"], ignore_errors=True)
+
+
+NBVAL_TABLES: dict[str, str] = {}  # the session's folder for nbval's tables, made when first needed

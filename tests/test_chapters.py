@@ -39,6 +39,7 @@ def test_a_new_chapter_is_one_row(monkeypatch, tmp_path):
     assert chapters.names()[-1] == "09_new" and "09_new" in chapters.in_study()
     assert chapters.table_writer("new_images") == "09_new"
     settings = PROFILES["ci"]
+    monkeypatch.setenv(chapters.TABLES_ENV, str(chapters.tables_dir(settings)))  # as `study` runs it
     chapters.save_table(settings, "new_images", pd.DataFrame({"psnr": [1.0]}))
     assert chapters.load_table(settings, "new_images").psnr.tolist() == [1.0]
     with pytest.raises(ValueError, match="no chapter writes"):

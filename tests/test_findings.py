@@ -79,6 +79,7 @@ def test_the_ranking_is_paired_and_corrected():
 def test_missing_notebooks_are_named(tmp_path, monkeypatch):
     monkeypatch.setattr(chapters, "RUNS_DIR", tmp_path)
     settings = get_profile("ci")
+    monkeypatch.setenv(chapters.TABLES_ENV, str(chapters.tables_dir(settings)))  # as `study` runs it
     chapters.save_table(settings, "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
     tables = findings.load_tables(settings)
     assert tables["rules"] is not None and tables["ablation_images"] is None

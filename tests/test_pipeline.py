@@ -1,9 +1,11 @@
 """The study pipeline: notebooks run through papermill, skipped when unchanged, failures named."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -17,8 +19,8 @@ from inpaint.tools import fingerprints, pages, pipeline
 from inpaint.training import shipped
 
 
-def write_notebook(folder, name, sources):
-    cells = [new_code_cell('profile = "cpu"', metadata={"tags": ["parameters"]})]
+def write_notebook(folder, name, sources, parameters='profile = "cpu"'):
+    cells = [new_code_cell(parameters, metadata={"tags": ["parameters"]})]
     cells += [new_code_cell(source) for source in sources]
     notebook = new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -160,6 +162,7 @@ def test_each_chapter_page_links_its_per_image_tables_once(tmp_path, monkeypatch
                    for c in nbformat.read(tmp_path / "none.ipynb", 4).cells)
 
     settings = PROFILES["full"]  # not the published profile: its pages go under runs/
+    monkeypatch.setenv(chapters.TABLES_ENV, str(chapters.tables_dir(settings)))  # as `study` runs it
     chapters.save_table(settings, "rules", pd.DataFrame({"x": [1.5]}, index=["gd"]))
     monkeypatch.setattr(fingerprints, "RUNS_DIR", tmp_path / "runs")
     copies = pages.write_tables(settings)
@@ -186,6 +189,7 @@ def test_a_fresh_checkout_gives_the_findings_the_long_chapters_committed_tables(
     for name in ("rules", "faces_grid", "faces_images", "beyond_centre"):
         pd.DataFrame({"x": [1.0]}).to_csv(generated / "tables" / f"{name}.csv")
     (results / "long.ipynb").write_text("{}")
+    monkeypatch.setenv(chapters.TABLES_ENV, str(chapters.tables_dir(settings)))  # as `study` runs it
     chapters.save_table(settings, "faces_images", pd.DataFrame({"x": [2.0]}))
 
     assert pages.restore_long_tables(settings, ("short",)) == ["faces_grid"]
@@ -294,3 +298,135 @@ def test_the_environment_page_lists_archives_and_skips_a_committed_folder_of_pho
     page = pages.environment("a test machine", {"data": 0.0}, {}, {})
     archives = page.split("Archives used (sha256):")[1]
     assert "`coco`" not in archives and "(coco)" not in archives
+
+
+def table_notebook(folder, runs, name, cells, parameters='profile = "cpu"'):
+    """A chapter notebook whose kernel imports this library and keeps the study's runs/ in
+    `runs`, as the test's own process does."""
+    lib = str(Path(chapters.__file__).parents[2])
+    write_notebook(folder, name, [
+        f"import os, signal, sys\nsys.path.insert(0, {lib!r})\nfrom pathlib import Path\n"
+        f"import pandas as pd\nfrom inpaint.study import chapters\n"
+        f"from inpaint.study.profiles import PROFILES\nchapters.RUNS_DIR = Path({str(runs)!r})",
+        *cells], parameters)
+
+
+@pytest.fixture
+def table_chapter(tmp_path, monkeypatch):
+    """A registered chapter "ok" saving the table "rules", with runs/ under tmp_path."""
+    source, out, runs = tmp_path / "notebooks", tmp_path / "results", tmp_path / "runs"
+    source.mkdir()
+    monkeypatch.setattr(fingerprints, "NOTEBOOK_DIR", source)
+    monkeypatch.setattr(chapters, "CHAPTERS", (Chapter("ok", ("rules",)),))
+    monkeypatch.setattr(chapters, "RUNS_DIR", runs)
+    monkeypatch.delenv(chapters.TABLES_ENV, raising=False)
+    return source, out, runs / "ci" / "tables" / "rules.csv"
+
+
+def snapshot(out, table):
+    return [path.read_bytes() for path in (out / "ok.ipynb", out / "fingerprints.json", table)]
+
+
+@pytest.mark.parametrize("interruption", ["KeyboardInterrupt in a cell", "kernel killed",
+                                          "Ctrl-C in the study"])
+def test_an_interrupted_chapter_keeps_its_last_result(table_chapter, tmp_path, monkeypatch,
+                                                      capsys, interruption):
+    """`study --force-notebooks` interrupted once the chapter has saved a table and before its
+    last cell: the notebook, its tables and its stamp stay those of the last complete run, and
+    the next study finds that run up to date: the same book as without the interruption."""
+    source, out, table = table_chapter
+    stop = tmp_path / "stop"
+    stopping = {"KeyboardInterrupt in a cell": "raise KeyboardInterrupt",
+                "kernel killed": "os.kill(os.getpid(), signal.SIGKILL)",
+                "Ctrl-C in the study": "pass"}[interruption]
+    table_notebook(source, tmp_path / "runs", "ok", [
+        f"stopped = Path({str(stop)!r}).exists()\n"
+        f"chapters.save_table(PROFILES[profile], 'rules', pd.DataFrame({{'x': [stopped]}}))",
+        f"if stopped:\n    {stopping}",
+        "print('the last cell ran')"])
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    complete = snapshot(out, table)
+    assert pd.read_csv(table, index_col=0).x.tolist() == [False]
+
+    stop.touch()
+    if interruption == "Ctrl-C in the study":
+        import papermill
+        real = papermill.execute_notebook
+
+        def interrupted(*args, **kwargs):
+            real(*args, **kwargs)
+            raise KeyboardInterrupt
+        monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    with pytest.raises((KeyboardInterrupt, pipeline.NotebookFailed)):
+        pipeline.run_notebooks(PROFILES["ci"], out, force=True)
+    assert snapshot(out, table) == complete
+    assert sorted(p.name for p in table.parent.iterdir()) == ["rules.csv"]
+    assert not any(p.name.startswith(".") for p in [*out.iterdir(), *table.parents[1].iterdir()])
+
+    stop.unlink()
+    capsys.readouterr()
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    assert "ok: up to date, skipped" in capsys.readouterr().out
+    assert snapshot(out, table) == complete
+    assert "the last cell ran" in nbformat.read(out / "ok.ipynb", 4).cells[-2].outputs[0].text
+
+
+def test_a_hand_run_never_touches_the_study_s_tables(table_chapter, tmp_path, capsys):
+    """The README's papermill line with other parameters saves the chapter's tables in a folder
+    of its own and says where; the study's tables stay byte for byte, and the next study skips the
+    chapter. A study table that is not the one the chapter's last run saved reruns the chapter."""
+    import papermill
+    source, out, table = table_chapter
+    table_notebook(source, tmp_path / "runs", "ok", [
+        "chapters.save_table(PROFILES[profile], 'rules', pd.DataFrame({'x': [value]}))"],
+        parameters='profile = "cpu"\nvalue = 1')
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    study = table.read_bytes()
+
+    papermill.execute_notebook(source / "ok.ipynb", tmp_path / "hand.ipynb", cwd=source,
+                               parameters={"profile": "ci", "value": 50}, kernel_name="python3")
+    said = nbformat.read(tmp_path / "hand.ipynb", 4).cells[-1].outputs[0].text
+    folder = Path(said.split(" saved to ")[1].split(" (a run outside")[0])
+    assert folder.is_relative_to(tmp_path / "runs" / "ci" / "hand-runs")
+    assert pd.read_csv(folder / "rules.csv", index_col=0).x.tolist() == [50]
+    assert table.read_bytes() == study
+    capsys.readouterr()
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    assert "ok: up to date, skipped" in capsys.readouterr().out
+    assert table.read_bytes() == study
+
+    table.write_text(",x\n0,50\n")  # e.g. written by a hand run of an earlier version
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    assert "its tables are not the ones its last run saved" in capsys.readouterr().out
+    assert table.read_bytes() == study
+
+
+def test_a_second_study_of_a_profile_is_refused_with_the_first_one_s_pid(tmp_path, monkeypatch,
+                                                                         capsys):
+    """Two studies of one profile would overwrite each other's notebooks and break the book
+    build: the second stops at once, in one line; once the first has ended (even killed, leaving
+    its lock file), a study runs."""
+    from inpaint.tools import cli
+    monkeypatch.setattr(pipeline, "RUNS_DIR", tmp_path)
+    monkeypatch.setattr(pipeline, "study", lambda *args: pytest.fail("a second study ran"))
+    with pipeline.one_study(PROFILES["ci"]):
+        assert cli.main(["study", "--profile", "ci"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and f"(pid {os.getpid()})" in error and "--profile ci" in error
+    assert (tmp_path / "ci" / pipeline.LOCK_NAME).read_text().split() == [str(os.getpid())]
+    ran = []
+    monkeypatch.setattr(pipeline, "study", lambda *args: ran.append(args))
+    assert cli.main(["study", "--profile", "ci"]) == 0 and ran
+    with pipeline.one_study(PROFILES["cpu"]):  # another profile is another study
+        assert cli.main(["study", "--profile", "ci"]) == 0
+
+
+def test_the_executed_notebooks_name_their_paths_relative_to_the_repository(notebooks,
+                                                                            monkeypatch):
+    """papermill records the paths it read and wrote; the committed notebooks must not name the
+    folder of the machine (nor the temporary file) that ran them."""
+    source, out = notebooks
+    monkeypatch.setattr(pipeline, "PROJECT_ROOT", source.parent)
+    pipeline.run_notebooks(PROFILES["ci"], out)
+    recorded = nbformat.read(out / "ok.ipynb", 4).metadata.papermill
+    assert (recorded.input_path, recorded.output_path) == ("notebooks/ok.ipynb", "results/ok.ipynb")

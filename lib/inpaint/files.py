@@ -72,6 +72,40 @@ def atomic_path(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
+def lock_holder(handle) -> str | None:
+    """Take an exclusive lock on the open file `handle` (fcntl.flock: the kernel releases it however
+    its process ends, so a file left by a killed run never blocks the next). None when the lock is
+    ours; else the pid its holder wrote in it ("?" if it wrote none within half a second)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return None
+    except BlockingIOError:
+        pass
+    for _ in range(50):  # a holder that has just taken the lock may not have written its pid yet
+        handle.seek(0)
+        if pid := handle.read().split():
+            return pid[0]
+        time.sleep(0.01)
+    return "?"
+
+
+@contextlib.contextmanager
+def single_run(path: str | os.PathLike, busy: str):
+    """Hold the lock file `path` (created with its folder if needed) while the block runs, with
+    this process's pid in it. A lock held by another process raises FileExistsError(busy, with
+    "{pid}" replaced by that process's pid) at once, before any work."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        if (pid := lock_holder(handle)) is not None:
+            raise FileExistsError(busy.format(pid=pid))
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
 def prepare_output(out: Path, flag: str = "--out") -> Path:
     """Create the folder `out` if needed and check that files can be written in it: done before
     any long computation, so that a bad location costs nothing. Raises ValueError naming the

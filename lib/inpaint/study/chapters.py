@@ -5,10 +5,14 @@ notebook, a row here, its line in _toc.yml and its nbval reference.
 """
 from __future__ import annotations
 
+import functools
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 
+from inpaint.files import atomic_path
 from inpaint.study.gans import RUNS_DIR
 from inpaint.study.profiles import Profile
 
@@ -89,23 +93,53 @@ def tables() -> dict[str, int]:
 
 
 def tables_dir(settings: Profile) -> Path:
-    """runs/<profile>/tables: the tables the results notebooks save for the findings chapter."""
+    """runs/<profile>/tables: the study's tables, the ones its findings read. Only `inpaint study`
+    writes them, when a chapter's notebook has run to its end (see TABLES_ENV)."""
     return RUNS_DIR / settings.name / "tables"
 
 
+# The folder a chapter's run reads its tables from and saves them to. `inpaint study` sets it for
+# each notebook it runs (a fresh folder, holding copies of the study's tables for the chapter that
+# reads them) and adopts the tables saved there once the notebook has run to its end; the tests
+# set it for nbval's runs of the references. A notebook run without it (by hand, with papermill)
+# reads the study's tables and saves its own in a folder of its own (`hand_run_dir`).
+TABLES_ENV = "INPAINT_TABLES"
+
+
+def hand_run_dir(settings: Profile) -> Path:
+    """runs/<profile>/hand-runs/<time>-<pid>/tables: where a notebook run outside the study saves
+    its tables, one folder per run (per kernel), so that a hand run never touches the study's
+    tables nor another hand run's."""
+    return RUNS_DIR / settings.name / "hand-runs" / this_run() / "tables"
+
+
+@functools.cache
+def this_run() -> str:
+    """<time>-<pid> of this process's start (its first call), the name of its hand-run folder."""
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+
+
 def save_table(settings: Profile, name: str, table: pd.DataFrame) -> None:
-    """Save a result table as runs/<profile>/tables/<name>.csv (index included). `name` must be
-    one of the tables `inpaint.study.chapters.CHAPTERS` lists, so no chapter writes a table that no
-    registry row knows."""
+    """Save a result table as <name>.csv (index included) in the run's tables folder (TABLES_ENV)
+    or, in a run outside the study, in `hand_run_dir`, saying so. `name` must be one of the
+    tables `inpaint.study.chapters.CHAPTERS` lists, so no chapter writes a table that no registry
+    row knows."""
     table_writer(name)
-    tables_dir(settings).mkdir(parents=True, exist_ok=True)
-    table.to_csv(tables_dir(settings) / f"{name}.csv")
+    given = os.environ.get(TABLES_ENV)
+    folder = Path(given) if given else hand_run_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / f"{name}.csv") as tmp:
+        table.to_csv(tmp)
+    if not given:
+        print(f"{name}.csv saved to {folder} (a run outside `inpaint study`: the study's tables "
+              f"in {tables_dir(settings)} are left as they are)")
 
 
 def load_table(settings: Profile, name: str) -> pd.DataFrame | None:
-    """A table a results notebook saved (with its index, see `inpaint.study.chapters.tables`), or
-    None if that notebook has not run for these settings' profile."""
-    path = tables_dir(settings) / f"{name}.csv"
+    """A table a results notebook saved (with its index, see `inpaint.study.chapters.tables`), from
+    the run's tables folder (TABLES_ENV) or else the study's, or None if the notebook that saves
+    it has not run for these settings' profile."""
+    path = Path(os.environ.get(TABLES_ENV) or tables_dir(settings)) / f"{name}.csv"
     if not path.exists():
         return None
     return pd.read_csv(path, index_col=list(range(tables()[name])))

@@ -86,9 +86,34 @@ def stamp_key(notebook: str, settings: Profile) -> str:
 
 
 def read_stamps(out_dir: Path) -> dict:
-    """{notebook: {"key", "seconds"}} from out_dir/fingerprints.json, {} if there is none."""
+    """{notebook: {"key", "seconds", "tables"}} from out_dir/fingerprints.json, {} if there is
+    none."""
     stamps_file = out_dir / "fingerprints.json"
     return json.loads(stamps_file.read_text()) if stamps_file.exists() else {}
+
+
+def table_digests(notebook: str, settings: Profile) -> dict[str, str]:
+    """{table: sha256} of the study's tables (runs/<profile>/tables) that `notebook` saves, for
+    those that exist: what its stamp records when it has run, and what must still hold for the
+    stamp to be current."""
+    folder = tables_dir(settings)
+    return {name: file_checksum(folder / f"{name}.csv")
+            for name in chapters.chapter(notebook).writes if (folder / f"{name}.csv").is_file()}
+
+
+def status(notebook: str, settings: Profile, results: Path, stamps: dict) -> str:
+    """"up to date" when `notebook`'s result in `results` is its last complete run with the
+    current inputs and the study's tables are the ones that run saved; else "missing" (never ran
+    to its end), "out of date" (its inputs changed) or "tables changed" (one of its tables is
+    not the one its last run saved)."""
+    stamp = stamps.get(notebook, {})
+    if not (results / f"{notebook}.ipynb").exists() or "key" not in stamp:
+        return "missing"
+    if stamp["key"] != stamp_key(notebook, settings):
+        return "out of date"
+    if stamp.get("tables") != table_digests(notebook, settings):
+        return "tables changed"
+    return "up to date"
 
 
 def book_dirs(settings: Profile) -> tuple[Path, Path]:
@@ -102,16 +127,9 @@ def book_dirs(settings: Profile) -> tuple[Path, Path]:
 
 
 def long_notebook_status(settings: Profile) -> dict[str, str]:
-    """For each notebook `make study` leaves to its own command: "up to date", "out of date"
-    (its inputs changed since it ran) or "missing", as recorded in fingerprints.json."""
+    """For each notebook `make study` leaves to its own command, its `status`, as recorded in
+    fingerprints.json."""
     results = book_dirs(settings)[0]
     stamps = read_stamps(results)
-    status = {}
-    for notebook in chapters.long_commands():
-        if not (results / f"{notebook}.ipynb").exists():
-            status[notebook] = "missing"
-        elif stamps.get(notebook, {}).get("key") == stamp_key(notebook, settings):
-            status[notebook] = "up to date"
-        else:
-            status[notebook] = "out of date"
-    return status
+    return {notebook: status(notebook, settings, results, stamps)
+            for notebook in chapters.long_commands()}

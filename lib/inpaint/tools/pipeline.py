@@ -15,19 +15,23 @@ tests/references/, the outputs that nbval compares against in `make test`.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 from inpaint.data import registry
-from inpaint.files import ChecksumError, PROJECT_ROOT
+from inpaint.files import ChecksumError, PROJECT_ROOT, atomic_path, single_run
 from inpaint.study import chapters
+from inpaint.study.chapters import TABLES_ENV, tables_dir
 from inpaint.study.gans import RUNS_DIR, ensure_trained, run_config
 from inpaint.study.profiles import Profile
 from inpaint.tools import fingerprints
 from inpaint.tools.fingerprints import (GENERATED_DIR, PUBLISHED, TRAINED, long_notebook_status,
-                                        read_stamps, stamp_key)
+                                        read_stamps, stamp_key, status, table_digests)
 from inpaint.tools.pages import (build_book, ensure_bench_page, restore_long_tables, stage,
                                  write_front_page, write_generated_pages, write_readme_results,
                                  write_tables)
@@ -42,23 +46,88 @@ class NotebookFailed(RuntimeError):
 
 
 def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
-    """Run one notebook through papermill with the profile's name; returns the seconds it took."""
+    """Run one notebook through papermill with the profile's name into out_dir/<notebook>.ipynb;
+    returns the seconds it took.
+
+    Nothing is replaced before the notebook has run to its end: papermill writes a temporary
+    notebook, and the chapter's tables go to a folder of this run (TABLES_ENV); then the tables
+    replace the study's (`adopt_tables`) and the notebook replaces the last one. An interrupted
+    run (Ctrl-C, a killed kernel) leaves the previous result, or none; a failed one also leaves
+    its partly executed notebook as out_dir/<notebook>.failed.ipynb, which the book ignores."""
     import papermill
+    from nbclient.exceptions import DeadKernelError
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{notebook}.ipynb"
+    failed = out_dir / f"{notebook}.failed.ipynb"
+    source = fingerprints.NOTEBOOK_DIR / f"{notebook}.ipynb"
     started = time.perf_counter()
-    try:
-        papermill.execute_notebook(fingerprints.NOTEBOOK_DIR / f"{notebook}.ipynb", output,
-                                   parameters={"profile": settings.name},
-                                   cwd=fingerprints.NOTEBOOK_DIR,
-                                   kernel_name="python3", progress_bar=True)
-    except papermill.PapermillExecutionError as error:
-        raise NotebookFailed(
-            f"notebook {notebook} failed in cell {error.cell_index} (execution count "
-            f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed notebook "
-            f"is {output}; fix the cause and run the study again") from None
-    prepare_for_book(output)
+    with run_tables(notebook, settings) as tables, atomic_path(output) as partial:
+        try:
+            papermill.execute_notebook(source, partial, parameters={"profile": settings.name},
+                                       cwd=fingerprints.NOTEBOOK_DIR,
+                                       kernel_name="python3", progress_bar=True)
+        except papermill.PapermillExecutionError as error:
+            os.replace(partial, failed)
+            raise NotebookFailed(
+                f"notebook {notebook} failed in cell {error.cell_index} (execution count "
+                f"{error.exec_count}): {error.ename}: {error.evalue}. The partly executed "
+                f"notebook is {failed}; fix the cause and run the study again") from None
+        except DeadKernelError:
+            raise NotebookFailed(f"notebook {notebook}: its kernel died (killed, or out of "
+                                 f"memory); its last result is kept: run the study again") from None
+        prepare_for_book(partial, notebook)
+        record_paths(partial, source, output)
+        adopt_tables(notebook, settings, tables)
+    failed.unlink(missing_ok=True)
     return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def run_tables(notebook: str, settings: Profile):
+    """A fresh folder for one run of `notebook`'s tables, named to its kernel by TABLES_ENV, with
+    copies of the study's tables when the chapter reads them (the findings); removed after."""
+    study = tables_dir(settings)
+    study.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{notebook}.", dir=study.parent))
+    before = os.environ.get(TABLES_ENV)
+    try:
+        if chapters.chapter(notebook).reads_tables:
+            for table in study.glob("*.csv"):
+                shutil.copyfile(table, folder / table.name)
+        os.environ[TABLES_ENV] = str(folder)
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop(TABLES_ENV, None)
+        else:
+            os.environ[TABLES_ENV] = before
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def adopt_tables(notebook: str, settings: Profile, folder: Path) -> None:
+    """Make the tables `notebook` saved in its run's `folder` the study's: each of the chapter's
+    tables replaces the study's copy, and one the run did not save is removed (it belonged to
+    an earlier result)."""
+    study = tables_dir(settings)
+    for name in chapters.chapter(notebook).writes:
+        if (folder / f"{name}.csv").is_file():
+            os.replace(folder / f"{name}.csv", study / f"{name}.csv")
+        else:
+            (study / f"{name}.csv").unlink(missing_ok=True)
+
+
+def record_paths(path: Path, source: Path, output: Path) -> None:
+    """Papermill records the absolute paths it read and wrote (here a temporary name); record them
+    relative to the repository instead, as the notebook will be read: the committed notebooks do
+    not name the folder of the machine that ran them."""
+    import nbformat
+    notebook = nbformat.read(path, as_version=4)
+    recorded = notebook.metadata.get("papermill", {})
+    for key, value in (("input_path", source), ("output_path", output)):
+        recorded[key] = str(value.relative_to(PROJECT_ROOT) if value.is_relative_to(PROJECT_ROOT)
+                            else value.name)
+    notebook.metadata["papermill"] = recorded
+    nbformat.write(notebook, path)
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -78,17 +147,18 @@ def tables_cell(notebook: str):
         f"{links}.", metadata={"tags": [TABLES_NOTE]})
 
 
-def prepare_for_book(path: Path) -> None:
+def prepare_for_book(path: Path, name: str | None = None) -> None:
     """Make an executed notebook ready for the offline book: tag papermill's injected-parameters
     cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), drop
     the progress-bar widgets, for which the book would load JavaScript from a CDN and whose text
-    form is the bar's first state ("0%"), and end it with the links to its per-image tables."""
+    form is the bar's first state ("0%"), and end it with the links to the per-image tables of
+    its chapter (`name`, by default the file's)."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("widgets", None)
     notebook.cells = [cell for cell in notebook.cells
                       if TABLES_NOTE not in cell.metadata.get("tags", [])]
-    if (links := tables_cell(path.stem)) is not None:
+    if (links := tables_cell(name or path.stem)) is not None:
         notebook.cells.append(links)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
@@ -111,30 +181,32 @@ def run_notebooks(settings: Profile, out_dir: Path | None = None, force: bool = 
     stamps = read_stamps(out_dir)
     times = {}
     for notebook in names:
-        key = stamp_key(notebook, settings)
-        if not force and stamps.get(notebook, {}).get("key") == key and \
-                (out_dir / f"{notebook}.ipynb").exists():
+        state = status(notebook, settings, out_dir, stamps)
+        if not force and state == "up to date":
             print(f"{notebook}: up to date, skipped")
             times[notebook] = stamps[notebook]["seconds"]
             continue
-        print(f"{notebook}: running with profile {settings.name}")
+        reason = {"tables changed": " (its tables are not the ones its last run saved)"}
+        print(f"{notebook}: running with profile {settings.name}{reason.get(state, '')}")
         seconds = execute(notebook, settings, out_dir)
-        # Fingerprint again: the selection notebook writes the chosen epoch the others read.
-        stamps[notebook] = {"key": stamp_key(notebook, settings),
-                            "seconds": round(seconds, 1)}
-        stamps_file.write_text(json.dumps(stamps, indent=2))
+        # Fingerprint again: the selection notebook writes the chosen epoch the others read. The
+        # stamp is written last, once the notebook and its tables are in place.
+        stamps[notebook] = {"key": stamp_key(notebook, settings), "seconds": round(seconds, 1),
+                            "tables": table_digests(notebook, settings)}
+        with atomic_path(stamps_file) as tmp:
+            tmp.write_text(json.dumps(stamps, indent=2))
         times[notebook] = round(seconds, 1)
     return times
 
 
 def report_long_notebooks(settings: Profile) -> None:
-    for notebook, status in long_notebook_status(settings).items():
-        if status != "up to date":
+    for notebook, state in long_notebook_status(settings).items():
+        if state != "up to date":
             command = chapters.long_commands()[notebook] + (
                 "" if settings.name == PUBLISHED else f" PROFILE={settings.name}")
-            print(f"{notebook}: {status}; `make study` does not run it (too long for its "
+            print(f"{notebook}: {state}; `make study` does not run it (too long for its "
                   f"budget): run `{command}`. The book shows "
-                  + ("its last result." if status == "out of date" else "a page saying so."))
+                  + ("a page saying so." if state == "missing" else "its last result."))
 
 
 def datasets_read(settings: Profile) -> dict[str, tuple[str, ...]]:
@@ -177,11 +249,28 @@ def preflight(settings: Profile) -> None:
             f"{'it' if len(lines) == 1 else 'them'}, then run again:\n  " + "\n  ".join(lines))
 
 
+LOCK_NAME = "study.lock"
+
+
+def one_study(settings: Profile):
+    """Hold runs/<profile>/study.lock while a study (or `references`, for `ci`) runs: a second
+    one for the same profile is refused at once with the first one's pid (FileExistsError, exit 2
+    from the CLI) instead of failing later in the book build."""
+    return single_run(RUNS_DIR / settings.name / LOCK_NAME,
+                      f"another `inpaint study --profile {settings.name}` (or `references`) is "
+                      f"running (pid {{pid}}); wait for it to finish, or stop it")
+
+
 def run_study(settings: Profile, force_notebooks: bool = False, long=False) -> Path:
     """Data, training, the notebooks (with `long`, also the long ones: True for all of them,
     or their names, e.g. ("07_beyond_yeh",) for `make beyond`), the generated pages and the
-    book; returns the book's index.html."""
+    book; returns the book's index.html. One study at a time per profile (`one_study`)."""
     extra = chapters.long_chapters(long)  # a wrong name is refused before anything runs
+    with one_study(settings):
+        return study(settings, force_notebooks, extra)
+
+
+def study(settings: Profile, force_notebooks: bool, extra: tuple[str, ...]) -> Path:
     started = time.perf_counter()
     name = settings.study.shipped
     if name:  # before any training: a missing or damaged reference model is said at once
@@ -246,9 +335,14 @@ def refresh_references(settings: Profile) -> None:
     there, not a model left over from an earlier session (whose floats may differ in the last
     digits, e.g. if it was trained with another number of threads).
     """
-    shutil.rmtree(RUNS_DIR / settings.name, ignore_errors=True)
-    for notebook in chapters.names():
-        print(f"{notebook}: reference run ({settings.name})")
-        execute(notebook, settings, REFERENCE_DIR)
-        as_reference(REFERENCE_DIR / f"{notebook}.ipynb")
+    with one_study(settings):
+        for path in (RUNS_DIR / settings.name).iterdir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.name != LOCK_NAME:
+                path.unlink()
+        for notebook in chapters.names():
+            print(f"{notebook}: reference run ({settings.name})")
+            execute(notebook, settings, REFERENCE_DIR)
+            as_reference(REFERENCE_DIR / f"{notebook}.ipynb")
     print(f"references written to {REFERENCE_DIR}; review `git diff` before committing")
