@@ -72,33 +72,14 @@ def atomic_path(path: str | os.PathLike):
         tmp.unlink(missing_ok=True)
 
 
-def lock_holder(handle) -> str | None:
-    """Take an exclusive lock on the open file `handle` (fcntl.flock: the kernel releases it however
-    its process ends, so a file left by a killed run never blocks the next). None when the lock is
-    ours; else the pid its holder wrote in it ("?" if it wrote none within half a second)."""
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return None
-    except BlockingIOError:
-        pass
-    for _ in range(50):  # a holder that has just taken the lock may not have written its pid yet
-        handle.seek(0)
-        if pid := handle.read().split():
-            return pid[0]
-        time.sleep(0.01)
-    return "?"
-
-
 @contextlib.contextmanager
 def single_run(path: str | os.PathLike, busy: str):
-    """Hold the lock file `path` (created with its folder if needed) while the block runs, with
-    this process's pid in it. A lock held by another process raises FileExistsError(busy, with
-    "{pid}" replaced by that process's pid) at once, before any work."""
+    """Hold the lock file `path` (see `lock_file`; created with its folder if needed) while the
+    block runs, with this process's pid in it. A lock held by another process raises
+    FileExistsError(busy, with "{pid}" replaced by that process's pid) at once, before any work."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        if (pid := lock_holder(handle)) is not None:
-            raise FileExistsError(busy.format(pid=pid))
+    with lock_file(path, "run", busy=busy) as handle:
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -125,13 +106,14 @@ def prepare_output(out: Path, flag: str = "--out") -> Path:
     return out
 
 
-def lock_file(path: Path, command: str, flag: str = "--out"):
+def lock_file(path: Path, command: str, flag: str = "--out", busy: str | None = None):
     """Open `path` (created if absent, never through a symbolic link) and lock it with
     fcntl.flock, which the kernel releases however the process ends: the open text handle, at
     its end ("a+"), for the caller to read and then write its pid into.
 
     A lock held by another process is refused at once with FileExistsError naming its pid ("another
-    `train` is running into runs/x (pid 123)"); a symbolic link at `path` with ValueError."""
+    `train` is running into runs/x (pid 123)", or `busy` with "{pid}" replaced); a symbolic link
+    at `path` with ValueError."""
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o644)
@@ -146,7 +128,8 @@ def lock_file(path: Path, command: str, flag: str = "--out"):
         except BlockingIOError:
             pid = (lock_text(handle).split() or ["?"])[0]
             handle.close()
-            raise FileExistsError(f"another {command} is running into {path.parent} (pid {pid}); "
+            raise FileExistsError(busy.format(pid=pid) if busy else
+                                  f"another {command} is running into {path.parent} (pid {pid}); "
                                   f"wait for it to finish or choose another {flag}") from None
         try:  # the lock is ours, unless the file was removed (by a run finishing) meanwhile
             current = os.fstat(handle.fileno()).st_ino == os.lstat(path).st_ino
