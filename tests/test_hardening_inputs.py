@@ -180,3 +180,41 @@ def test_an_empty_path_flag_is_refused_not_taken_for_the_current_folder(checkpoi
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {flag} is empty (an unset shell variable?)") and "\n" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def mask_refused(checkpoint, images, tmp_path, capsys, mask) -> str:
+    """The one error line of `complete` with --mask `mask`, checked to exit 2 and write nothing."""
+    assert complete(checkpoint, images, tmp_path / "out", "--mask", str(mask)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    assert not (tmp_path / "out").exists()
+    return err
+
+
+def test_an_empty_or_truncated_mask_png_is_a_bad_input_not_a_failed_write(checkpoint, images,
+                                                                         tmp_path, capsys):
+    whole = tmp_path / "whole.png"
+    Image.new("L", (64, 64), 255).save(whole)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "truncated.png").write_bytes(whole.read_bytes()[:60])
+    for name in ("empty.png", "truncated.png"):
+        err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / name)
+        assert f"error: the mask PNG {tmp_path / name} cannot be read" in err
+        assert "empty, truncated or not an image" in err
+
+
+@pytest.mark.parametrize("name", ["masks", "masks.png"])
+def test_a_folder_given_as_mask_is_said_to_be_a_folder(checkpoint, images, tmp_path, capsys,
+                                                        name):
+    (tmp_path / name).mkdir()
+    err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / name)
+    assert err == (f"error: --mask {tmp_path / name} is a folder; --mask takes a PNG file of the "
+                   f"photo's size (white = known, black = hole) or a kind such as center")
+
+
+def test_a_mask_over_pillows_pixel_limit_is_one_line(checkpoint, images, tmp_path, capsys,
+                                                     monkeypatch):
+    Image.new("L", (101, 101), 255).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # the 64x64 photos under it, the mask
+    err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / "big.png")  # over twice
+    assert "has more pixels than Pillow reads (over 10000, a decompression bomb?)" in err

@@ -329,16 +329,33 @@ def read_mask_png(path: str | os.PathLike) -> np.ndarray:
     """The mask drawn in a PNG of any size: bool (H, W), True = known (128..255, white), False =
     hole (0..127, black), read like `inpaint.method.masks.from_png` (grey pixels counted in a
     warning), upright as a viewer shows it (its EXIF orientation applied, as the photo's is)."""
+    if Path(path).is_dir():
+        raise ValueError(not_a_folder(path))
     if not Path(path).is_file():
         raise FileNotFoundError(f"mask {path} does not exist; pass a PNG (white = known, black = "
                                 f"hole) or a kind such as center")
-    with Image.open(path) as image:
-        grey = np.asarray(to_rgb(ImageOps.exif_transpose(image)).convert("L"))
+    try:
+        with warnings.catch_warnings():  # over Pillow's limit but under twice it: the size check
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # against the photo
+            with Image.open(path) as image:                                   # follows
+                grey = np.asarray(to_rgb(ImageOps.exif_transpose(image)).convert("L"))
+    except Image.DecompressionBombError:
+        raise ValueError(f"the mask PNG {path} has more pixels than Pillow reads (over "
+                         f"{2 * Image.MAX_IMAGE_PIXELS}, a decompression bomb?); draw the mask at "
+                         f"the photo's size") from None
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
+        raise ValueError(f"the mask PNG {path} cannot be read ({error}); it is empty, truncated "
+                         f"or not an image: save it again as a PNG") from None
     grey_pixels = int(((grey != 0) & (grey != 255)).sum())
     if grey_pixels:
         warnings.warn(f"the mask PNG {path} has {grey_pixels} grey pixel(s), neither black (0) nor "
                       f"white (255); thresholded at 50%: 128 and above known, below 128 hole")
     return grey >= 128
+
+
+def not_a_folder(kind) -> str:
+    return (f"--mask {kind} is a folder; --mask takes a PNG file of the photo's size (white = "
+            f"known, black = hole) or a kind such as center")
 
 
 def mask_png(kind: str) -> Path | None:
@@ -357,7 +374,12 @@ def photo_masks(kind: str, photos: list[np.ndarray], seed: int) -> list[np.ndarr
     for photo in photos:
         own = int.from_bytes(hashlib.sha256(np.ascontiguousarray(photo).tobytes()).digest()[:4],
                              "little")
-        made = make_mask(kind, 1, seed=seed ^ own)[0, 0].numpy() > 0.5
+        try:
+            made = make_mask(kind, 1, seed=seed ^ own)[0, 0].numpy() > 0.5
+        except ValueError:  # not a kind: a folder given as --mask is said to be one
+            if Path(kind).is_dir():
+                raise ValueError(not_a_folder(kind)) from None
+            raise
         masks.append(np.array(Image.fromarray(made).resize((photo.shape[1], photo.shape[0]),
                                                            Image.NEAREST)))
     return masks
