@@ -182,7 +182,7 @@ def test_checkpoint_keeps_the_solvers_own_defaults(ci_run, tmp_path, monkeypatch
 def test_large_photo_keeps_its_size_and_known_pixels(fake_model, tmp_path, capsys):
     photo_path, mask, photo, known = photo_and_mask(tmp_path)
     assert main(["complete", "--model", FAKE.name, "--input", str(photo_path), "--mask",
-                 str(mask), "--out", str(tmp_path / "out"), *FAST]) == 0
+                 str(mask), "--out", str(tmp_path / "out"), *FAST, "--score"]) == 0
     out = capsys.readouterr().out
     assert "photo: 200x150 image, hole within 60x50 pixels" in out
     assert "the 120x120 square at x=30, y=5 around the hole is completed at 64x64" in out
@@ -269,7 +269,7 @@ def test_a_224x224_mscoco_photo_with_a_file_mask_and_the_shipped_model(tmp_path,
     Image.fromarray(known.astype(np.uint8) * 255).save(tmp_path / "mask.png")
     assert main(["complete", "--model", "tiny-imagenet-full", "--input",
                  str(tmp_path / "zebra.jpg"), "--mask", str(tmp_path / "mask.png"),
-                 "--out", str(tmp_path / "out"), *FAST]) == 0
+                 "--out", str(tmp_path / "out"), *FAST, "--score"]) == 0
     out = capsys.readouterr().out
     assert "zebra: 224x224 image, hole within 75x75 pixels; the model makes 64x64 images, so " \
            "the 150x150 square at x=74, y=74" in out

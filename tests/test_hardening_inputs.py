@@ -41,7 +41,7 @@ def test_7_tif_and_gif_in_a_folder_are_read_as_a_single_file_is(checkpoint, tmp_
     folder.mkdir()
     Image.open(SAMPLE_JPEGS[0]).save(folder / "a.tif")
     Image.open(SAMPLE_JPEGS[1]).save(folder / "b.gif")
-    assert complete(checkpoint, folder, tmp_path / "out") == 0
+    assert complete(checkpoint, folder, tmp_path / "out", "--score") == 0
     assert sorted(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == ["a", "b"]
 
 
@@ -59,7 +59,7 @@ def test_7_an_animated_gif_uses_its_first_frame_with_a_one_line_warning(checkpoi
 def test_7_subfolders_are_not_searched_and_help_says_so(checkpoint, images, tmp_path):
     (images / "more").mkdir()
     shutil.copy(SAMPLE_JPEGS[5], images / "more" / "deep.jpg")
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     assert "deep" not in set(pd.read_csv(tmp_path / "out" / "metrics.csv").image)
     assert "subfolders are not searched" in " ".join(help_text().split())
 
@@ -68,12 +68,12 @@ def test_7_an_unusable_photo_is_skipped_like_an_unreadable_one_and_strict_exits_
         checkpoint, images, tmp_path, capsys):
     Image.new("RGB", (1, 1), (9, 9, 9)).save(images / "dot.png")
     Image.new("RGB", (400, 40), (9, 90, 9)).save(images / "panorama.png")  # hole 100 > 40
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     err = capsys.readouterr().err
     assert "skipping unusable image dot: dot is 1x1 pixels, too small to inpaint" in err
     assert "skipping unusable image panorama: the hole spans 200x20" in err
     assert len(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == 3
-    assert complete(checkpoint, images, tmp_path / "strict", "--strict") == 3
+    assert complete(checkpoint, images, tmp_path / "strict", "--strict", "--score") == 3
     assert "2 input(s) skipped" in capsys.readouterr().err
     assert len(pd.read_csv(tmp_path / "strict" / "metrics.csv").image.unique()) == 3
     assert "--strict" in help_text() and "exit codes" in help_text()
@@ -103,7 +103,7 @@ def test_7_a_named_pipe_called_x_png_is_skipped_not_read(checkpoint, images, tmp
     signal.signal(signal.SIGALRM, hung)
     signal.alarm(60)
     try:
-        assert complete(checkpoint, images, tmp_path / "out") == 0
+        assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     finally:
         signal.alarm(0)
     assert "x.png: not a regular file" in capsys.readouterr().err
@@ -143,7 +143,7 @@ def test_7_a_12_megapixel_photo_with_a_small_hole_takes_under_1_5_gb(checkpoint,
         [sys.executable, "-c", MEASURED, sys.executable, "-m", "inpaint", "complete",
          "--checkpoint", checkpoint, "--input", str(tmp_path / "big.jpg"),
          "--mask", str(tmp_path / "mask.png"), "--out", str(tmp_path / "out"),
-         "--iters", "2", "--restarts", "1"],
+         "--iters", "2", "--restarts", "1", "--score"],
         env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     peak_gib = int(result.stdout.split("peak_kib")[1].split()[0]) / 2 ** 20
@@ -161,7 +161,7 @@ def test_7_a_12_megapixel_photo_with_a_small_hole_takes_under_1_5_gb(checkpoint,
 def test_a_photo_smaller_than_7x7_is_skipped_while_the_others_are_scored(checkpoint, images,
                                                                        tmp_path, capsys):
     Image.new("RGB", (5, 5), (200, 30, 30)).save(images / "icon.png")
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     err = capsys.readouterr().err
     assert ("skipping unusable image icon: icon is 5x5 pixels, too small to inpaint (an icon?): "
             "at least 7x7 are needed") in err

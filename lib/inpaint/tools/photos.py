@@ -27,9 +27,12 @@ For each input image NAME it writes, under --out:
   NAME_generated.png   G(z*), the generator's 64x64 image of the square around the hole
   NAME_completed.png   the photo's known pixels, the resized fill in the hole
   NAME_blended.png     the --blend result (Poisson by default)
-and, when the inputs are whole images (not --corrupted), metrics.csv comparing the completed
-and blended images with the originals at full resolution. NAME is the file's stem, or its whole
-name when two inputs share a stem (cat.jpg and cat.png give cat.jpg_... and cat.png_...).
+and, with --score, metrics.csv: the completed and blended images' PSNR, SSIM and L1 over the hole
+(and the whole image) against the photo as given, whose hole pixels you asked to replace. That is
+a measurement only where the photo is whole under the mask (a whole photo masked to test the
+method); removing an object (a clock), the numbers would score the fill against the clock, so
+they are not computed unless asked for. NAME is the file's stem, or its whole name when two
+inputs share a stem (cat.jpg and cat.png give cat.jpg_... and cat.png_...).
 
 Every file is written atomically, metrics.csv last. While a run is in progress, --out holds a
 file INCOMPLETE; a run that is killed leaves it there, and the next run into the same folder is
@@ -124,8 +127,14 @@ def add_complete_parser(commands) -> None:
     parser.add_argument("--blend", choices=BLENDS, default="poisson",
                         help="how the fill meets the known pixels (default: poisson)")
     parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--score", action="store_true",
+                        help="write metrics.csv and print the hole's PSNR and SSIM against the "
+                             "photo as given, whose hole pixels you asked to replace: a "
+                             "measurement only when the photo is whole there (you masked a "
+                             "whole photo to test the fill), not when removing an object")
     parser.add_argument("--corrupted", action="store_true",
-                        help="the inputs already have holes: no metrics against them")
+                        help="the inputs already have holes: nothing to score them against "
+                             "(the default without --score; refused with it)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that already exist (refused otherwise)")
     parser.add_argument("--strict", action="store_true",
@@ -561,6 +570,9 @@ def run_complete(args: argparse.Namespace) -> int:
         if not value.strip():  # Path("") is the current folder: never act on it unasked
             raise ValueError(f"{flag} is empty (an unset shell variable?); pass it a path"
                              f"{' or a kind such as center' if flag == '--mask' else ''}")
+    if args.score and args.corrupted:
+        raise ValueError("--score measures the fill against the photo's own hole pixels, which "
+                         "--corrupted says are not the truth; drop one of them")
     if args.batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {args.batch_size}; set "
                          f"--batch-size to 1 or more")
@@ -574,7 +586,7 @@ def run_complete(args: argparse.Namespace) -> int:
         masks = photo_masks(args.mask, photos.images, config.seed)
         kept = usable(args.mask, photos, masks)
         names = [photos.names[i] for i in kept]
-        check_outputs(out, output_paths(out, names, with_metrics=not args.corrupted),
+        check_outputs(out, output_paths(out, names, with_metrics=args.score),
                       args.overwrite, photos.files + ([mask_file] if mask_file else []))
         device = pick_device()
         if args.checkpoint is not None:
@@ -609,6 +621,8 @@ def run_complete(args: argparse.Namespace) -> int:
             metrics = pd.DataFrame(rows)
             with atomic_path(out / "metrics.csv") as tmp:
                 metrics.to_csv(tmp, index=False)
+            print("mean scores of the hole against the photo as given, whose hole pixels you "
+                  "asked to replace (a measurement only if the photo is whole there):")
             print(metrics.groupby("output")[["psnr_hole", "ssim_hole", "l1_hole"]].mean().round(3))
     print(f"{len(names) - len(failed)} image(s) completed into {out}")
     if failed:
@@ -625,8 +639,8 @@ def run_complete(args: argparse.Namespace) -> int:
 
 def write_outputs(out: Path, photos: Photos, i: int, known: np.ndarray, square: Square,
                   generated: torch.Tensor, args: argparse.Namespace) -> list[dict]:
-    """Write photo i's four PNGs (with its ICC profile); returns its metrics rows (none with
-    --corrupted), the image named as `printable` writes it. The float square lives only while
+    """Write photo i's four PNGs (with its ICC profile); returns its metrics rows (none
+    without --score), the image named as `printable` writes it. The float square lives only while
     the fill is put back: the scores are taken on the uint8 images."""
     photo, name, profile = photos.images[i], photos.names[i], photos.profiles[i]
     part, part_known = square_part(photo, known, square)
@@ -642,7 +656,7 @@ def write_outputs(out: Path, photos: Photos, i: int, known: np.ndarray, square: 
     for kind, image in (("corrupted", corrupted), ("generated", png_values(generated)),
                         ("completed", completed), ("blended", blended)):
         save_png(image, out / f"{name}_{kind}.png", profile)
-    if args.corrupted:
+    if not args.score:
         return []
     return [{**scores(image, photo, known, square), "image": printable(name), "output": kind}
             for kind, image in (("completed", completed), ("blended", blended))]
