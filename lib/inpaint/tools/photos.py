@@ -1,12 +1,18 @@
 """`python -m inpaint complete`: inpaint your own image files, with the shipped full-scale model
 (--model, no training needed) or with a checkpoint written by `train` (--checkpoint).
 
-Photos of any size. The model makes 64x64 images, so for each photo the solver completes a square
-around the hole: the hole's bounding box, centred in a square twice its longer side (at least 64
-pixels, at most the photo's shorter side), resized to 64x64. The generated fill is resized back
+Photos of any size (holes are another matter: see Large holes). The model makes 64x64 images, so
+for each photo the solver completes a square around the hole: the hole's bounding box, centred in
+a square twice its longer side (at least 64 pixels, at most the photo's shorter side), resized to
+64x64. The generated fill is resized back
 to the square's size and put into the full-resolution photo, Poisson-blended there by default:
 the output has the photo's size and the photo's known pixels, unchanged. A 64x64 photo is
 completed whole, as in the study.
+
+Large holes. However large the photo, the fill is the model's 64x64 image scaled up to the
+square: a hole whose square is more than 4x64 = 256 pixels a side is filled with a blurred,
+blocky image (a line says so), not with detail at the photo's resolution. --compare telea writes
+a classical fill (OpenCV's Telea, at full resolution) beside the GAN's, to compare.
 
 Orientation. Photos and mask PNGs are read upright, as a viewer shows them: their EXIF
 orientation tag (a phone's "rotate 90") is applied, so draw the mask on the photo as you see it.
@@ -27,6 +33,7 @@ For each input image NAME it writes, under --out:
   NAME_generated.png   G(z*), the generator's 64x64 image of the square around the hole
   NAME_completed.png   the photo's known pixels, the resized fill in the hole
   NAME_blended.png     the --blend result (Poisson by default)
+  NAME_telea.png       with --compare telea: OpenCV's Telea fill at full resolution
 and, with --score, metrics.csv: the completed and blended images' PSNR, SSIM and L1 over the hole
 (and the whole image) against the photo as given, whose hole pixels you asked to replace. That is
 a measurement only where the photo is whole under the mask (a whole photo masked to test the
@@ -65,6 +72,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaint.data.decoding import IMAGE_SIZE, IMAGE_SUFFIXES
 from inpaint.files import atomic_path, lock_file, lock_text, prepare_output
+from inpaint.method.baselines import telea_photo
 from inpaint.method.device import pick_device
 from inpaint.method.masks import make_mask
 from inpaint.method.geometry import Square, put_back, scores, shrink, square_around_hole
@@ -75,6 +83,8 @@ from inpaint.training import shipped
 from inpaint.training.checkpoints import load_models
 
 BLENDS = ("paste", "poisson")
+COMPARISONS = ("telea",)  # --compare: classical fills written beside the GAN's
+BLURRED = 4  # a fill scaled up more than this many times is said to look blurred
 INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it
 # a folder is searched for these (PIL reads them all; a single --input file may have any suffix)
 PHOTO_SUFFIXES = IMAGE_SUFFIXES + (".tif", ".tiff", ".gif")
@@ -127,6 +137,10 @@ def add_complete_parser(commands) -> None:
     parser.add_argument("--blend", choices=BLENDS, default="poisson",
                         help="how the fill meets the known pixels (default: poisson)")
     parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--compare", choices=COMPARISONS, default=None,
+                        help="also write NAME_telea.png, a classical fill (cv2.inpaint, "
+                             "INPAINT_TELEA) at the photo's full resolution, beside the GAN's "
+                             "(scored with them under --score)")
     parser.add_argument("--score", action="store_true",
                         help="write metrics.csv and print the hole's PSNR and SSIM against the "
                              "photo as given, whose hole pixels you asked to replace: a "
@@ -426,8 +440,9 @@ def describe(name: str, photo: np.ndarray, known: np.ndarray, square: Square, bl
 
 # ------------------------------------------------------------------------- outputs
 
-def output_paths(out: Path, names: list[str], with_metrics: bool) -> list[Path]:
-    kinds = ("corrupted", "generated", "completed", "blended")
+def output_paths(out: Path, names: list[str], with_metrics: bool,
+                 compare: str | None = None) -> list[Path]:
+    kinds = ("corrupted", "generated", "completed", "blended") + ((compare,) if compare else ())
     paths = [out / f"{name}_{kind}.png" for name in names for kind in kinds]
     return paths + ([out / "metrics.csv"] if with_metrics else [])
 
@@ -586,7 +601,8 @@ def run_complete(args: argparse.Namespace) -> int:
         masks = photo_masks(args.mask, photos.images, config.seed)
         kept = usable(args.mask, photos, masks)
         names = [photos.names[i] for i in kept]
-        check_outputs(out, output_paths(out, names, with_metrics=args.score),
+        check_outputs(out, output_paths(out, names, with_metrics=args.score,
+                                        compare=args.compare),
                       args.overwrite, photos.files + ([mask_file] if mask_file else []))
         device = pick_device()
         if args.checkpoint is not None:
@@ -599,6 +615,11 @@ def run_complete(args: argparse.Namespace) -> int:
             if photos.images[i].shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
                 print(describe(printable(photos.names[i]), photos.images[i], masks[i],
                                squares[i], args.blend))
+            if squares[i].side > BLURRED * IMAGE_SIZE:
+                print(f"warning: {printable(photos.names[i])}: the hole's square is "
+                      f"{squares[i].side} px: the 64x64 fill is scaled up "
+                      f"{squares[i].side / IMAGE_SIZE:.0f}x and will look blurred; --compare "
+                      f"telea gives a classical fill beside it", file=sys.stderr)
         rows, failed = [], []
         for start in range(0, len(kept), args.batch_size):
             batch = kept[start:start + args.batch_size]
@@ -653,10 +674,12 @@ def write_outputs(out: Path, photos: Photos, i: int, known: np.ndarray, square: 
     del blended_part
     corrupted = photo.copy()
     corrupted[~known] = png_values(torch.zeros(3, 1, 1))[0, 0]  # the hole in grey (128)
-    for kind, image in (("corrupted", corrupted), ("generated", png_values(generated)),
-                        ("completed", completed), ("blended", blended)):
+    fills = [("completed", completed), ("blended", blended)]
+    if args.compare == "telea":
+        fills.append(("telea", telea_photo(photo, known)))
+    for kind, image in (("corrupted", corrupted), ("generated", png_values(generated)), *fills):
         save_png(image, out / f"{name}_{kind}.png", profile)
     if not args.score:
         return []
     return [{**scores(image, photo, known, square), "image": printable(name), "output": kind}
-            for kind, image in (("completed", completed), ("blended", blended))]
+            for kind, image in fills]
