@@ -218,3 +218,17 @@ def test_a_mask_over_pillows_pixel_limit_is_one_line(checkpoint, images, tmp_pat
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # the 64x64 photos under it, the mask
     err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / "big.png")  # over twice
     assert "has more pixels than Pillow reads (over 10000, a decompression bomb?)" in err
+
+
+def test_an_inverted_mask_png_is_warned_about_not_refused(checkpoint, images, tmp_path, capsys):
+    hole = np.full((64, 64), 255, np.uint8)
+    hole[16:48, 16:48] = 0  # a quarter: black = fill, as this project draws masks
+    Image.fromarray(hole).save(tmp_path / "mask.png")
+    Image.fromarray(255 - hole).save(tmp_path / "inverted.png")  # OpenCV's, LaMa's: white = fill
+    assert complete(checkpoint, images, tmp_path / "out", "--mask", str(tmp_path / "mask.png")) == 0
+    assert "inverted" not in capsys.readouterr().err
+    assert complete(checkpoint, images, tmp_path / "inv", "--mask",
+                    str(tmp_path / "inverted.png")) == 0
+    assert (f"warning: the mask {tmp_path / 'inverted.png'} makes 75% of the photo a hole: it may "
+            f"be inverted (here white = keep, black = fill)") in capsys.readouterr().err
+    assert len(list((tmp_path / "inv").glob("*_blended.png"))) == 3  # completed all the same

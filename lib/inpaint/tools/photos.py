@@ -84,6 +84,7 @@ from inpaint.training.checkpoints import load_models
 
 BLENDS = ("paste", "poisson")
 COMPARISONS = ("telea",)  # --compare: classical fills written beside the GAN's
+INVERTED = 0.5  # a mask PNG whose hole is more of the photo than this may be inverted
 BLURRED = 4  # a fill scaled up more than this many times is said to look blurred
 INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it
 # a folder is searched for these (PIL reads them all; a single --input file may have any suffix)
@@ -600,6 +601,10 @@ def run_complete(args: argparse.Namespace) -> int:
         photos = read_photos(Path(args.input), mask_file)
         masks = photo_masks(args.mask, photos.images, config.seed)
         kept = usable(args.mask, photos, masks)
+        hole = 1 - masks[kept[0]].mean()
+        if mask_file and hole > INVERTED:  # OpenCV's and LaMa's masks are white where to fill
+            print(f"warning: the mask {args.mask} makes {hole:.0%} of the photo a hole: it may be "
+                  f"inverted (here white = keep, black = fill)", file=sys.stderr)
         names = [photos.names[i] for i in kept]
         check_outputs(out, output_paths(out, names, with_metrics=args.score,
                                         compare=args.compare),
