@@ -24,7 +24,7 @@ def complete(checkpoint, images, out, *extra):
 
 
 def test_complete_writes_images_and_metrics(checkpoint, images, tmp_path):
-    assert complete(checkpoint, images, tmp_path / "out", "--mask", "random") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--mask", "random", "--score") == 0
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert len(written) == 3 * 4 + 1 and "metrics.csv" in written
     metrics = pd.read_csv(tmp_path / "out" / "metrics.csv")
@@ -35,9 +35,9 @@ def test_complete_writes_images_and_metrics(checkpoint, images, tmp_path):
 
 def test_existing_outputs_are_not_overwritten(checkpoint, images, tmp_path, capsys):
     out = tmp_path / "out"
-    assert complete(checkpoint, images, out) == 0
+    assert complete(checkpoint, images, out, "--score") == 0
     before = (out / "metrics.csv").read_bytes()
-    assert complete(checkpoint, images, out, "--lam", "0.1") == 2
+    assert complete(checkpoint, images, out, "--lam", "0.1", "--score") == 2
     assert "already exist" in capsys.readouterr().err
     assert (out / "metrics.csv").read_bytes() == before
     assert complete(checkpoint, images, out, "--overwrite") == 0
@@ -135,7 +135,7 @@ def test_the_command_line_needs_nothing_of_the_study_extra(checkpoint, images, t
     block = "import sys\n" + "".join(f"sys.modules[{name!r}] = None\n" for name in STUDY_ONLY)
     for argv in (["--version"], ["install-model", "--help"],
                  ["complete", "--checkpoint", str(checkpoint), "--input", str(images), "--out",
-                  str(tmp_path / "out"), *FAST]):
+                  str(tmp_path / "out"), *FAST, "--score"]):
         run = subprocess.run([sys.executable, "-c", block + "from inpaint.tools.cli import main\n"
                               f"raise SystemExit(main({argv!r}))"],
                              capture_output=True, text=True, timeout=300)
@@ -148,3 +148,16 @@ def test_version_names_the_installed_package(capsys):
         main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"inpaint {__version__}"
     assert __version__[0].isdigit()
+
+
+def test_scores_are_only_given_with_score_and_say_what_they_compare(checkpoint, images, tmp_path,
+                                                                    capsys):
+    assert complete(checkpoint, images, tmp_path / "plain") == 0
+    assert not (tmp_path / "plain" / "metrics.csv").exists()  # removing a clock: no score of it
+    assert "psnr_hole" not in capsys.readouterr().out
+    assert complete(checkpoint, images, tmp_path / "scored", "--score") == 0
+    assert ("mean scores of the hole against the photo as given, whose hole pixels you asked to "
+            "replace") in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "scored" / "metrics.csv")) == 6
+    assert complete(checkpoint, images, tmp_path / "both", "--score", "--corrupted") == 2
+    assert "drop one of them" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from PIL import Image
 from inpaint.data.decoding import list_members
 from inpaint.data.registry import SAMPLE_DIR
 from inpaint.files import PROJECT_ROOT
+from inpaint.method.baselines import telea_photo
 from inpaint.method.blend import poisson
 from inpaint.method.masks import center
 from inpaint.method.solver import SolverConfig
@@ -182,7 +184,7 @@ def test_checkpoint_keeps_the_solvers_own_defaults(ci_run, tmp_path, monkeypatch
 def test_large_photo_keeps_its_size_and_known_pixels(fake_model, tmp_path, capsys):
     photo_path, mask, photo, known = photo_and_mask(tmp_path)
     assert main(["complete", "--model", FAKE.name, "--input", str(photo_path), "--mask",
-                 str(mask), "--out", str(tmp_path / "out"), *FAST]) == 0
+                 str(mask), "--out", str(tmp_path / "out"), *FAST, "--score"]) == 0
     out = capsys.readouterr().out
     assert "photo: 200x150 image, hole within 60x50 pixels" in out
     assert "the 120x120 square at x=30, y=5 around the hole is completed at 64x64" in out
@@ -269,7 +271,7 @@ def test_a_224x224_mscoco_photo_with_a_file_mask_and_the_shipped_model(tmp_path,
     Image.fromarray(known.astype(np.uint8) * 255).save(tmp_path / "mask.png")
     assert main(["complete", "--model", "tiny-imagenet-full", "--input",
                  str(tmp_path / "zebra.jpg"), "--mask", str(tmp_path / "mask.png"),
-                 "--out", str(tmp_path / "out"), *FAST]) == 0
+                 "--out", str(tmp_path / "out"), *FAST, "--score"]) == 0
     out = capsys.readouterr().out
     assert "zebra: 224x224 image, hole within 75x75 pixels; the model makes 64x64 images, so " \
            "the 150x150 square at x=74, y=74" in out
@@ -321,3 +323,40 @@ def test_full_size_scores_taken_in_strips_equal_those_of_the_whole_ssim_map():
     total, in_hole = ssim_sums(completed, truth, hole)
     assert total == pytest.approx(float(whole.sum()), rel=1e-12)
     assert in_hole == pytest.approx(float(whole[hole].sum()), rel=1e-12)
+
+
+def test_a_large_hole_is_said_to_look_blurred_and_telea_is_written_beside(checkpoint, tmp_path,
+                                                                           capsys):
+    member = list_members(COCO, "*")[3]  # the grazing zebra, as a 1024x768 photo
+    zebra = Image.open(io.BytesIO((COCO / member).read_bytes())).convert("RGB")
+    zebra.resize((1024, 768), Image.BICUBIC).save(tmp_path / "zebra.png")
+    photo = np.asarray(Image.open(tmp_path / "zebra.png"))
+    assert main(["complete", "--checkpoint", checkpoint, "--input", str(tmp_path / "zebra.png"),
+                 "--out", str(tmp_path / "out"), "--compare", "telea", "--score", *FAST]) == 0
+    err = capsys.readouterr().err
+    assert ("warning: zebra: the hole's square is 768 px: the 64x64 fill is scaled up 12x and "
+            "will look blurred; --compare telea gives a classical fill beside it") in err
+    telea = np.asarray(Image.open(tmp_path / "out" / "zebra_telea.png"))
+    known = np.asarray(Image.open(tmp_path / "out" / "zebra_corrupted.png")) != 128
+    known = known.any(-1)
+    np.testing.assert_array_equal(telea[known], photo[known])
+    assert np.abs(telea[~known].astype(int) - 128).mean() > 5  # filled, not left grey
+    metrics = pd.read_csv(tmp_path / "out" / "metrics.csv")
+    assert sorted(metrics.output) == ["blended", "completed", "telea"]
+
+
+def test_a_hole_filled_at_the_models_size_gets_no_blur_warning(checkpoint, images, tmp_path,
+                                                              capsys):
+    assert main(["complete", "--checkpoint", checkpoint, "--input", str(images), "--out",
+                 str(tmp_path / "out"), *FAST]) == 0
+    assert "will look blurred" not in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*_telea.png"))  # only with --compare telea
+
+
+def test_telea_on_the_holes_box_equals_telea_on_the_whole_photo():
+    photo = coco_photo(224)
+    known = np.ones((224, 224), bool)
+    known[60:150, 40:130] = False
+    known[10:12, 0:5] = False  # a second hole, at the edge
+    whole = cv2.inpaint(photo, (~known).astype(np.uint8), 3, cv2.INPAINT_TELEA)
+    np.testing.assert_array_equal(telea_photo(photo, known), whole)

@@ -130,7 +130,7 @@ def test_4_inputs_sharing_a_stem_keep_both_results(checkpoint, tmp_path):
     folder.mkdir()
     shutil.copy(SAMPLE_JPEGS[0], folder / "cat.jpg")
     Image.open(SAMPLE_JPEGS[1]).save(folder / "cat.png")
-    assert complete(checkpoint, folder, tmp_path / "out") == 0
+    assert complete(checkpoint, folder, tmp_path / "out", "--score") == 0
     for name in ("cat.jpg", "cat.png"):
         for kind in ("corrupted", "generated", "completed", "blended"):
             assert (tmp_path / "out" / f"{name}_{kind}.png").is_file()
@@ -279,7 +279,7 @@ def test_11_a_decompression_bomb_is_skipped_like_other_bad_files(checkpoint, ima
                                                                 capsys, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # 64x64 passes, 200x200 is a "bomb"
     Image.new("RGB", (200, 200), (90, 120, 30)).save(images / "huge.png")
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     err = capsys.readouterr().err
     assert "skipping unreadable image" in err and "huge.png" in err and "decompression" in err
     assert len(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == 3
@@ -360,7 +360,7 @@ def test_13_an_interrupted_complete_is_marked_and_refused_until_overwrite(
 
     monkeypatch.setattr(complete_module, "complete", killed_on_the_second_batch)
     out = tmp_path / "out"
-    assert complete(checkpoint, images, out, "--batch-size", "1") == 130  # Ctrl-C: one line
+    assert complete(checkpoint, images, out, "--batch-size", "1", "--score") == 130  # Ctrl-C: one line
     assert capsys.readouterr().err.strip().endswith("interrupted; --out may hold partial "
                                                     "outputs: rerun with --overwrite")
     left = sorted(p.name for p in out.iterdir())
@@ -372,7 +372,7 @@ def test_13_an_interrupted_complete_is_marked_and_refused_until_overwrite(
     capsys.readouterr()
     assert complete(checkpoint, images, out) == 2
     assert "was interrupted" in error_line(capsys)
-    assert complete(checkpoint, images, out, "--overwrite") == 0
+    assert complete(checkpoint, images, out, "--overwrite", "--score") == 0
     assert not (out / "INCOMPLETE").exists() and len(pd.read_csv(out / "metrics.csv")) == 6
 
 

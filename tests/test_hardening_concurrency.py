@@ -37,7 +37,7 @@ def test_2_two_runs_into_one_out_one_completes_the_other_is_refused_at_once(chec
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(Path(inpaint.__file__).parents[1])}
     command = [sys.executable, "-c", SLOW_RUN, "complete", "--checkpoint", checkpoint,
-               "--input", str(images), "--out", str(out), *FAST]
+               "--input", str(images), "--out", str(out), *FAST, "--score"]
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True) for _ in range(2)]
     ended = {}

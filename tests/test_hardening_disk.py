@@ -34,7 +34,7 @@ def test_3_a_full_disk_during_complete_is_one_line_and_leaves_nothing_partial(
     monkeypatch.setattr(Image.Image, "save", disk_full_on_the_third_png)
     out = tmp_path / "out"
     assert main(["complete", "--checkpoint", checkpoint, "--input", str(images),
-                 "--out", str(out), *FAST]) == 1
+                 "--out", str(out), *FAST, "--score"]) == 1
     err = error_line(capsys)
     target = out / calls[2].name.replace(".", "", 1).replace(".tmp", "")
     assert err == (f"error: cannot write {target} (No space left on device); the disk may be "

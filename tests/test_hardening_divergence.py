@@ -42,7 +42,7 @@ def test_5_a_non_finite_fill_is_a_failed_image_and_exit_3(checkpoint, images, tm
 
     monkeypatch.setattr(complete_module, "complete", diverging_on_the_first_image)
     out = tmp_path / "out"
-    assert complete(checkpoint, images, out) == 3
+    assert complete(checkpoint, images, out, "--score") == 3
     err = capsys.readouterr().err
     first = sorted(p.stem for p in images.iterdir())[0]
     assert f"failed {first}: the solver diverged" in err and "lower --lr or --lam" in err

@@ -41,7 +41,7 @@ def test_7_tif_and_gif_in_a_folder_are_read_as_a_single_file_is(checkpoint, tmp_
     folder.mkdir()
     Image.open(SAMPLE_JPEGS[0]).save(folder / "a.tif")
     Image.open(SAMPLE_JPEGS[1]).save(folder / "b.gif")
-    assert complete(checkpoint, folder, tmp_path / "out") == 0
+    assert complete(checkpoint, folder, tmp_path / "out", "--score") == 0
     assert sorted(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == ["a", "b"]
 
 
@@ -59,7 +59,7 @@ def test_7_an_animated_gif_uses_its_first_frame_with_a_one_line_warning(checkpoi
 def test_7_subfolders_are_not_searched_and_help_says_so(checkpoint, images, tmp_path):
     (images / "more").mkdir()
     shutil.copy(SAMPLE_JPEGS[5], images / "more" / "deep.jpg")
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     assert "deep" not in set(pd.read_csv(tmp_path / "out" / "metrics.csv").image)
     assert "subfolders are not searched" in " ".join(help_text().split())
 
@@ -68,12 +68,12 @@ def test_7_an_unusable_photo_is_skipped_like_an_unreadable_one_and_strict_exits_
         checkpoint, images, tmp_path, capsys):
     Image.new("RGB", (1, 1), (9, 9, 9)).save(images / "dot.png")
     Image.new("RGB", (400, 40), (9, 90, 9)).save(images / "panorama.png")  # hole 100 > 40
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     err = capsys.readouterr().err
     assert "skipping unusable image dot: dot is 1x1 pixels, too small to inpaint" in err
     assert "skipping unusable image panorama: the hole spans 200x20" in err
     assert len(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == 3
-    assert complete(checkpoint, images, tmp_path / "strict", "--strict") == 3
+    assert complete(checkpoint, images, tmp_path / "strict", "--strict", "--score") == 3
     assert "2 input(s) skipped" in capsys.readouterr().err
     assert len(pd.read_csv(tmp_path / "strict" / "metrics.csv").image.unique()) == 3
     assert "--strict" in help_text() and "exit codes" in help_text()
@@ -103,7 +103,7 @@ def test_7_a_named_pipe_called_x_png_is_skipped_not_read(checkpoint, images, tmp
     signal.signal(signal.SIGALRM, hung)
     signal.alarm(60)
     try:
-        assert complete(checkpoint, images, tmp_path / "out") == 0
+        assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     finally:
         signal.alarm(0)
     assert "x.png: not a regular file" in capsys.readouterr().err
@@ -143,7 +143,7 @@ def test_7_a_12_megapixel_photo_with_a_small_hole_takes_under_1_5_gb(checkpoint,
         [sys.executable, "-c", MEASURED, sys.executable, "-m", "inpaint", "complete",
          "--checkpoint", checkpoint, "--input", str(tmp_path / "big.jpg"),
          "--mask", str(tmp_path / "mask.png"), "--out", str(tmp_path / "out"),
-         "--iters", "2", "--restarts", "1"],
+         "--iters", "2", "--restarts", "1", "--score"],
         env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     peak_gib = int(result.stdout.split("peak_kib")[1].split()[0]) / 2 ** 20
@@ -161,7 +161,7 @@ def test_7_a_12_megapixel_photo_with_a_small_hole_takes_under_1_5_gb(checkpoint,
 def test_a_photo_smaller_than_7x7_is_skipped_while_the_others_are_scored(checkpoint, images,
                                                                        tmp_path, capsys):
     Image.new("RGB", (5, 5), (200, 30, 30)).save(images / "icon.png")
-    assert complete(checkpoint, images, tmp_path / "out") == 0
+    assert complete(checkpoint, images, tmp_path / "out", "--score") == 0
     err = capsys.readouterr().err
     assert ("skipping unusable image icon: icon is 5x5 pixels, too small to inpaint (an icon?): "
             "at least 7x7 are needed") in err
@@ -180,3 +180,55 @@ def test_an_empty_path_flag_is_refused_not_taken_for_the_current_folder(checkpoi
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {flag} is empty (an unset shell variable?)") and "\n" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def mask_refused(checkpoint, images, tmp_path, capsys, mask) -> str:
+    """The one error line of `complete` with --mask `mask`, checked to exit 2 and write nothing."""
+    assert complete(checkpoint, images, tmp_path / "out", "--mask", str(mask)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err, err
+    assert not (tmp_path / "out").exists()
+    return err
+
+
+def test_an_empty_or_truncated_mask_png_is_a_bad_input_not_a_failed_write(checkpoint, images,
+                                                                         tmp_path, capsys):
+    whole = tmp_path / "whole.png"
+    Image.new("L", (64, 64), 255).save(whole)
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "truncated.png").write_bytes(whole.read_bytes()[:60])
+    for name in ("empty.png", "truncated.png"):
+        err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / name)
+        assert f"error: the mask PNG {tmp_path / name} cannot be read" in err
+        assert "empty, truncated or not an image" in err
+
+
+@pytest.mark.parametrize("name", ["masks", "masks.png"])
+def test_a_folder_given_as_mask_is_said_to_be_a_folder(checkpoint, images, tmp_path, capsys,
+                                                        name):
+    (tmp_path / name).mkdir()
+    err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / name)
+    assert err == (f"error: --mask {tmp_path / name} is a folder; --mask takes a PNG file of the "
+                   f"photo's size (white = known, black = hole) or a kind such as center")
+
+
+def test_a_mask_over_pillows_pixel_limit_is_one_line(checkpoint, images, tmp_path, capsys,
+                                                     monkeypatch):
+    Image.new("L", (101, 101), 255).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)  # the 64x64 photos under it, the mask
+    err = mask_refused(checkpoint, images, tmp_path, capsys, tmp_path / "big.png")  # over twice
+    assert "has more pixels than Pillow reads (over 10000, a decompression bomb?)" in err
+
+
+def test_an_inverted_mask_png_is_warned_about_not_refused(checkpoint, images, tmp_path, capsys):
+    hole = np.full((64, 64), 255, np.uint8)
+    hole[16:48, 16:48] = 0  # a quarter: black = fill, as this project draws masks
+    Image.fromarray(hole).save(tmp_path / "mask.png")
+    Image.fromarray(255 - hole).save(tmp_path / "inverted.png")  # OpenCV's, LaMa's: white = fill
+    assert complete(checkpoint, images, tmp_path / "out", "--mask", str(tmp_path / "mask.png")) == 0
+    assert "inverted" not in capsys.readouterr().err
+    assert complete(checkpoint, images, tmp_path / "inv", "--mask",
+                    str(tmp_path / "inverted.png")) == 0
+    assert (f"warning: the mask {tmp_path / 'inverted.png'} makes 75% of the photo a hole: it may "
+            f"be inverted (here white = keep, black = fill)") in capsys.readouterr().err
+    assert len(list((tmp_path / "inv").glob("*_blended.png"))) == 3  # completed all the same

@@ -19,7 +19,7 @@ def test_4_a_file_name_that_is_not_utf8_is_completed_and_escaped_in_metrics(chec
     shutil.copy(sorted((SAMPLE_DIR / "val").glob("*.JPEG"))[0], latin1)
     out = tmp_path / "out"
     assert main(["complete", "--checkpoint", checkpoint, "--input", str(folder),
-                 "--out", str(out), *FAST]) == 0
+                 "--out", str(out), *FAST, "--score"]) == 0
     written = set(os.listdir(os.fsencode(out)))
     assert {b"caf\xe9_completed.png", b"caf\xe9_blended.png", b"metrics.csv"} <= written
     metrics = pd.read_csv(out / "metrics.csv", encoding="utf-8")  # valid UTF-8

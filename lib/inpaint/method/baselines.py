@@ -77,3 +77,20 @@ def biharmonic(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 BASELINES = {"mean": mean_fill, "telea": telea, "navier-stokes": navier_stokes,
              "biharmonic": biharmonic}
+
+
+def telea_photo(photo: np.ndarray, known: np.ndarray, radius: int = 3) -> np.ndarray:
+    """Telea's fill of a photo at its own resolution: uint8 (H, W, 3) with the hole of `known`
+    (bool (H, W), True = known) filled by cv2.inpaint with INPAINT_TELEA from the known pixels
+    only; every known pixel is the photo's, exactly. Only the hole's bounding box widened by
+    `radius` + 1 is processed (Telea reads no pixel farther from the hole), so memory grows with
+    the hole, not the photo."""
+    rows, cols = np.nonzero(~known)
+    reach = radius + 1
+    box = (slice(max(rows.min() - reach, 0), rows.max() + 1 + reach),
+           slice(max(cols.min() - reach, 0), cols.max() + 1 + reach))
+    part, part_known = np.ascontiguousarray(photo[box]), known[box]
+    filled = cv2.inpaint(part, (~part_known).astype(np.uint8), radius, cv2.INPAINT_TELEA)
+    result = photo.copy()
+    result[box] = np.where(part_known[..., None], part, filled)
+    return result

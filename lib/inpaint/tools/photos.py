@@ -1,12 +1,18 @@
 """`python -m inpaint complete`: inpaint your own image files, with the shipped full-scale model
 (--model, no training needed) or with a checkpoint written by `train` (--checkpoint).
 
-Photos of any size. The model makes 64x64 images, so for each photo the solver completes a square
-around the hole: the hole's bounding box, centred in a square twice its longer side (at least 64
-pixels, at most the photo's shorter side), resized to 64x64. The generated fill is resized back
+Photos of any size (holes are another matter: see Large holes). The model makes 64x64 images, so
+for each photo the solver completes a square around the hole: the hole's bounding box, centred in
+a square twice its longer side (at least 64 pixels, at most the photo's shorter side), resized to
+64x64. The generated fill is resized back
 to the square's size and put into the full-resolution photo, Poisson-blended there by default:
 the output has the photo's size and the photo's known pixels, unchanged. A 64x64 photo is
 completed whole, as in the study.
+
+Large holes. However large the photo, the fill is the model's 64x64 image scaled up to the
+square: a hole whose square is more than 4x64 = 256 pixels a side is filled with a blurred,
+blocky image (a line says so), not with detail at the photo's resolution. --compare telea writes
+a classical fill (OpenCV's Telea, at full resolution) beside the GAN's, to compare.
 
 Orientation. Photos and mask PNGs are read upright, as a viewer shows them: their EXIF
 orientation tag (a phone's "rotate 90") is applied, so draw the mask on the photo as you see it.
@@ -27,9 +33,13 @@ For each input image NAME it writes, under --out:
   NAME_generated.png   G(z*), the generator's 64x64 image of the square around the hole
   NAME_completed.png   the photo's known pixels, the resized fill in the hole
   NAME_blended.png     the --blend result (Poisson by default)
-and, when the inputs are whole images (not --corrupted), metrics.csv comparing the completed
-and blended images with the originals at full resolution. NAME is the file's stem, or its whole
-name when two inputs share a stem (cat.jpg and cat.png give cat.jpg_... and cat.png_...).
+  NAME_telea.png       with --compare telea: OpenCV's Telea fill at full resolution
+and, with --score, metrics.csv: the completed and blended images' PSNR, SSIM and L1 over the hole
+(and the whole image) against the photo as given, whose hole pixels you asked to replace. That is
+a measurement only where the photo is whole under the mask (a whole photo masked to test the
+method); removing an object (a clock), the numbers would score the fill against the clock, so
+they are not computed unless asked for. NAME is the file's stem, or its whole name when two
+inputs share a stem (cat.jpg and cat.png give cat.jpg_... and cat.png_...).
 
 Every file is written atomically, metrics.csv last. While a run is in progress, --out holds a
 file INCOMPLETE; a run that is killed leaves it there, and the next run into the same folder is
@@ -62,6 +72,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inpaint.data.decoding import IMAGE_SIZE, IMAGE_SUFFIXES
 from inpaint.files import atomic_path, lock_file, lock_text, prepare_output
+from inpaint.method.baselines import telea_photo
 from inpaint.method.device import pick_device
 from inpaint.method.masks import make_mask
 from inpaint.method.geometry import Square, put_back, scores, shrink, square_around_hole
@@ -72,6 +83,9 @@ from inpaint.training import shipped
 from inpaint.training.checkpoints import load_models
 
 BLENDS = ("paste", "poisson")
+COMPARISONS = ("telea",)  # --compare: classical fills written beside the GAN's
+INVERTED = 0.5  # a mask PNG whose hole is more of the photo than this may be inverted
+BLURRED = 4  # a fill scaled up more than this many times is said to look blurred
 INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it
 # a folder is searched for these (PIL reads them all; a single --input file may have any suffix)
 PHOTO_SUFFIXES = IMAGE_SUFFIXES + (".tif", ".tiff", ".gif")
@@ -124,8 +138,18 @@ def add_complete_parser(commands) -> None:
     parser.add_argument("--blend", choices=BLENDS, default="poisson",
                         help="how the fill meets the known pixels (default: poisson)")
     parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--compare", choices=COMPARISONS, default=None,
+                        help="also write NAME_telea.png, a classical fill (cv2.inpaint, "
+                             "INPAINT_TELEA) at the photo's full resolution, beside the GAN's "
+                             "(scored with them under --score)")
+    parser.add_argument("--score", action="store_true",
+                        help="write metrics.csv and print the hole's PSNR and SSIM against the "
+                             "photo as given, whose hole pixels you asked to replace: a "
+                             "measurement only when the photo is whole there (you masked a "
+                             "whole photo to test the fill), not when removing an object")
     parser.add_argument("--corrupted", action="store_true",
-                        help="the inputs already have holes: no metrics against them")
+                        help="the inputs already have holes: nothing to score them against "
+                             "(the default without --score; refused with it)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace outputs that already exist (refused otherwise)")
     parser.add_argument("--strict", action="store_true",
@@ -329,16 +353,33 @@ def read_mask_png(path: str | os.PathLike) -> np.ndarray:
     """The mask drawn in a PNG of any size: bool (H, W), True = known (128..255, white), False =
     hole (0..127, black), read like `inpaint.method.masks.from_png` (grey pixels counted in a
     warning), upright as a viewer shows it (its EXIF orientation applied, as the photo's is)."""
+    if Path(path).is_dir():
+        raise ValueError(not_a_folder(path))
     if not Path(path).is_file():
         raise FileNotFoundError(f"mask {path} does not exist; pass a PNG (white = known, black = "
                                 f"hole) or a kind such as center")
-    with Image.open(path) as image:
-        grey = np.asarray(to_rgb(ImageOps.exif_transpose(image)).convert("L"))
+    try:
+        with warnings.catch_warnings():  # over Pillow's limit but under twice it: the size check
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # against the photo
+            with Image.open(path) as image:                                   # follows
+                grey = np.asarray(to_rgb(ImageOps.exif_transpose(image)).convert("L"))
+    except Image.DecompressionBombError:
+        raise ValueError(f"the mask PNG {path} has more pixels than Pillow reads (over "
+                         f"{2 * Image.MAX_IMAGE_PIXELS}, a decompression bomb?); draw the mask at "
+                         f"the photo's size") from None
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as error:
+        raise ValueError(f"the mask PNG {path} cannot be read ({error}); it is empty, truncated "
+                         f"or not an image: save it again as a PNG") from None
     grey_pixels = int(((grey != 0) & (grey != 255)).sum())
     if grey_pixels:
         warnings.warn(f"the mask PNG {path} has {grey_pixels} grey pixel(s), neither black (0) nor "
                       f"white (255); thresholded at 50%: 128 and above known, below 128 hole")
     return grey >= 128
+
+
+def not_a_folder(kind) -> str:
+    return (f"--mask {kind} is a folder; --mask takes a PNG file of the photo's size (white = "
+            f"known, black = hole) or a kind such as center")
 
 
 def mask_png(kind: str) -> Path | None:
@@ -357,7 +398,12 @@ def photo_masks(kind: str, photos: list[np.ndarray], seed: int) -> list[np.ndarr
     for photo in photos:
         own = int.from_bytes(hashlib.sha256(np.ascontiguousarray(photo).tobytes()).digest()[:4],
                              "little")
-        made = make_mask(kind, 1, seed=seed ^ own)[0, 0].numpy() > 0.5
+        try:
+            made = make_mask(kind, 1, seed=seed ^ own)[0, 0].numpy() > 0.5
+        except ValueError:  # not a kind: a folder given as --mask is said to be one
+            if Path(kind).is_dir():
+                raise ValueError(not_a_folder(kind)) from None
+            raise
         masks.append(np.array(Image.fromarray(made).resize((photo.shape[1], photo.shape[0]),
                                                            Image.NEAREST)))
     return masks
@@ -395,8 +441,9 @@ def describe(name: str, photo: np.ndarray, known: np.ndarray, square: Square, bl
 
 # ------------------------------------------------------------------------- outputs
 
-def output_paths(out: Path, names: list[str], with_metrics: bool) -> list[Path]:
-    kinds = ("corrupted", "generated", "completed", "blended")
+def output_paths(out: Path, names: list[str], with_metrics: bool,
+                 compare: str | None = None) -> list[Path]:
+    kinds = ("corrupted", "generated", "completed", "blended") + ((compare,) if compare else ())
     paths = [out / f"{name}_{kind}.png" for name in names for kind in kinds]
     return paths + ([out / "metrics.csv"] if with_metrics else [])
 
@@ -539,6 +586,9 @@ def run_complete(args: argparse.Namespace) -> int:
         if not value.strip():  # Path("") is the current folder: never act on it unasked
             raise ValueError(f"{flag} is empty (an unset shell variable?); pass it a path"
                              f"{' or a kind such as center' if flag == '--mask' else ''}")
+    if args.score and args.corrupted:
+        raise ValueError("--score measures the fill against the photo's own hole pixels, which "
+                         "--corrupted says are not the truth; drop one of them")
     if args.batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {args.batch_size}; set "
                          f"--batch-size to 1 or more")
@@ -551,8 +601,13 @@ def run_complete(args: argparse.Namespace) -> int:
         photos = read_photos(Path(args.input), mask_file)
         masks = photo_masks(args.mask, photos.images, config.seed)
         kept = usable(args.mask, photos, masks)
+        hole = 1 - masks[kept[0]].mean()
+        if mask_file and hole > INVERTED:  # OpenCV's and LaMa's masks are white where to fill
+            print(f"warning: the mask {args.mask} makes {hole:.0%} of the photo a hole: it may be "
+                  f"inverted (here white = keep, black = fill)", file=sys.stderr)
         names = [photos.names[i] for i in kept]
-        check_outputs(out, output_paths(out, names, with_metrics=not args.corrupted),
+        check_outputs(out, output_paths(out, names, with_metrics=args.score,
+                                        compare=args.compare),
                       args.overwrite, photos.files + ([mask_file] if mask_file else []))
         device = pick_device()
         if args.checkpoint is not None:
@@ -565,6 +620,11 @@ def run_complete(args: argparse.Namespace) -> int:
             if photos.images[i].shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
                 print(describe(printable(photos.names[i]), photos.images[i], masks[i],
                                squares[i], args.blend))
+            if squares[i].side > BLURRED * IMAGE_SIZE:
+                print(f"warning: {printable(photos.names[i])}: the hole's square is "
+                      f"{squares[i].side} px: the 64x64 fill is scaled up "
+                      f"{squares[i].side / IMAGE_SIZE:.0f}x and will look blurred; --compare "
+                      f"telea gives a classical fill beside it", file=sys.stderr)
         rows, failed = [], []
         for start in range(0, len(kept), args.batch_size):
             batch = kept[start:start + args.batch_size]
@@ -587,6 +647,8 @@ def run_complete(args: argparse.Namespace) -> int:
             metrics = pd.DataFrame(rows)
             with atomic_path(out / "metrics.csv") as tmp:
                 metrics.to_csv(tmp, index=False)
+            print("mean scores of the hole against the photo as given, whose hole pixels you "
+                  "asked to replace (a measurement only if the photo is whole there):")
             print(metrics.groupby("output")[["psnr_hole", "ssim_hole", "l1_hole"]].mean().round(3))
     print(f"{len(names) - len(failed)} image(s) completed into {out}")
     if failed:
@@ -603,8 +665,8 @@ def run_complete(args: argparse.Namespace) -> int:
 
 def write_outputs(out: Path, photos: Photos, i: int, known: np.ndarray, square: Square,
                   generated: torch.Tensor, args: argparse.Namespace) -> list[dict]:
-    """Write photo i's four PNGs (with its ICC profile); returns its metrics rows (none with
-    --corrupted), the image named as `printable` writes it. The float square lives only while
+    """Write photo i's four PNGs (with its ICC profile); returns its metrics rows (none
+    without --score), the image named as `printable` writes it. The float square lives only while
     the fill is put back: the scores are taken on the uint8 images."""
     photo, name, profile = photos.images[i], photos.names[i], photos.profiles[i]
     part, part_known = square_part(photo, known, square)
@@ -617,10 +679,12 @@ def write_outputs(out: Path, photos: Photos, i: int, known: np.ndarray, square: 
     del blended_part
     corrupted = photo.copy()
     corrupted[~known] = png_values(torch.zeros(3, 1, 1))[0, 0]  # the hole in grey (128)
-    for kind, image in (("corrupted", corrupted), ("generated", png_values(generated)),
-                        ("completed", completed), ("blended", blended)):
+    fills = [("completed", completed), ("blended", blended)]
+    if args.compare == "telea":
+        fills.append(("telea", telea_photo(photo, known)))
+    for kind, image in (("corrupted", corrupted), ("generated", png_values(generated)), *fills):
         save_png(image, out / f"{name}_{kind}.png", profile)
-    if args.corrupted:
+    if not args.score:
         return []
     return [{**scores(image, photo, known, square), "image": printable(name), "output": kind}
-            for kind, image in (("completed", completed), ("blended", blended))]
+            for kind, image in fills]

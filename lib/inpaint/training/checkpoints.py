@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
+import re
 from pathlib import Path
 import pandas as pd
 import torch
@@ -44,19 +46,36 @@ def save_checkpoint(path: Path, state: dict) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
-    """Read a checkpoint written by `train`, with a clear error when it is missing or unreadable."""
+    """Read a checkpoint written by `train`, with a one-line error when it is missing, a folder,
+    unreadable, refused by `weights_only` (it holds more than plain weights), or something else
+    than a checkpoint of this project (a shipped model's file, a bare number)."""
     path = Path(path)
+    if path.is_dir():  # a run folder, or its checkpoints/
+        found = sorted(path.glob("epoch_*.pt")) or sorted(path.glob("checkpoints/epoch_*.pt"))
+        if not found:
+            raise CheckpointError(f"checkpoint {path} is a folder with no checkpoint in it "
+                                  f"(checkpoints/epoch_*.pt); train first (python -m inpaint "
+                                  f"train --out DIR) or pass a checkpoint file")
+        files = " ".join(p.name for p in found) if len(found) <= 6 else \
+            f"{found[0].name} ... {found[-1].name}"
+        raise CheckpointError(f"checkpoint {path} is a folder; pass one of its {len(found)} "
+                              f"checkpoint files ({files} in {found[-1].parent}), e.g. the "
+                              f"last: {found[-1]}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; train first "
                               f"(python -m inpaint train --out DIR) or check the path")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # torch raises several types for a damaged file
-        raise CheckpointError(f"checkpoint {path} cannot be read ({error}); it is corrupt or not "
-                              f"a checkpoint of this project: retrain or resume to rewrite it")
+    state = read_weights(path, map_location, "checkpoint")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} holds a {type(state).__name__}, not a checkpoint "
+                              f"of this project (written by `train`); check the path")
     missing = {"generator", "discriminator", "config"} - set(state)
+    if missing and shipped_file(path):
+        raise CheckpointError(f"checkpoint {path} is a file of the shipped model in "
+                              f"{path.parent}, not a checkpoint of `train`; pass --model "
+                              f"{path.parent} (and --epoch) instead of --checkpoint")
     if missing:
-        raise CheckpointError(f"{path} lacks {sorted(missing)}; it is not a checkpoint of this project")
+        raise CheckpointError(f"{path} lacks {sorted(missing)}; it is not a checkpoint of this "
+                              f"project (written by `train`); check the path")
     if "digest" in state:
         try:
             intact = weights_digest(state) == state["digest"]
@@ -67,6 +86,33 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
                                   f"checksum stored when it was saved; use an earlier checkpoint "
                                   f"or retrain")
     return state
+
+
+def read_weights(path: Path, map_location, what: str):
+    """`torch.load(path, weights_only=True)`, any failure in one line: a file holding more than
+    plain weights (a pickle that would run code) is refused as such, never loaded."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "GLOBAL" not in str(error):  # damaged bytes rather than a refused object
+            raise CheckpointError(f"{what} {path} cannot be read (not a file torch wrote); it is "
+                                  f"corrupt or not a file of this project: retrain, or restore "
+                                  f"it") from None
+        # weights_only refused a class or function the pickle asks to call
+        raise CheckpointError(f"{what} {path} is refused: it holds more than plain weights "
+                              f"(objects whose loading could run code); use a file written by "
+                              f"this project") from None
+    except Exception as error:  # torch raises several types for a damaged file
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise CheckpointError(f"{what} {path} cannot be read ({reason}); it is corrupt or not "
+                              f"a file of this project: retrain, or restore it") from None
+
+
+def shipped_file(path: Path) -> bool:
+    """Whether `path` looks like a shipped model's weights: generator_epoch_EEE.pt or
+    discriminator_epoch_EEE.pt beside a SHA256SUMS."""
+    return (re.fullmatch(r"(generator|discriminator)_epoch_\d+\.pt", path.name) is not None
+            and (path.parent / "SHA256SUMS").is_file())
 
 
 def checkpoints(run: str | os.PathLike) -> dict[int, Path]:

@@ -38,6 +38,7 @@ import torch
 from inpaint.files import (ChecksumError, PROJECT_ROOT, atomic_path, file_checksum, in_repository,
                            user_cache)
 from inpaint.method.models import Discriminator, Generator
+from inpaint.training.checkpoints import CheckpointError, read_weights
 
 MODELS_ENV = "INPAINT_MODELS"
 DATA_MODELS_DIR = PROJECT_ROOT / "data" / "models"
@@ -318,17 +319,33 @@ def nearest_discriminator_epoch(name: str, epoch: int) -> int:
 # ---------------------------------------------------------------- loading
 
 def _load_float32_state(path: Path) -> dict[str, torch.Tensor]:
-    """A state_dict from `path` with floating values as float32 (integer counters untouched)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    """A state_dict from `path` with floating values as float32 (integer counters untouched);
+    a CheckpointError in one line when it is not plain weights (see `read_weights`)."""
+    state = read_weights(path, "cpu", "model file")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"model file {path} holds no state_dict of weights; restore the "
+                              f"model folder as shipped")
     return {key: value.float() if value.is_floating_point() else value
             for key, value in state.items()}
 
 
 def _load_network(network, name: str, filename: str, device, source):
     """`network` with the shipped model's verified weights from `filename`, float32, eval mode,
-    on `device`."""
-    network.load_state_dict(_load_float32_state(verified_file(locate_shipped(name, source),
-                                                              filename)))
+    on `device`; a CheckpointError naming both widths when they are another width's."""
+    path = verified_file(locate_shipped(name, source), filename)
+    state = _load_float32_state(path)
+    spec = shipped_spec(name)
+    try:
+        network.load_state_dict(state)
+    except RuntimeError:
+        first = state.get("net.0.weight")  # G: (100, 8 width, 4, 4); D: (width, 3, 4, 4)
+        found = None if first is None or first.ndim != 4 else \
+            first.shape[1] // 8 if isinstance(network, Generator) else first.shape[0]
+        raise CheckpointError(f"model file {path} does not fit {name}, whose networks have "
+                              f"width {spec.width} in the registry"
+                              f"{f' (its weights are for width {found})' if found else ''}; "
+                              f"pass the folder of {name} as shipped, or a checkpoint of your "
+                              f"own with --checkpoint") from None
     return network.to(device).eval()
 
 
