@@ -30,6 +30,17 @@ def test_5_settings_that_overflow_float32_are_refused(checkpoint, images, tmp_pa
     SolverConfig(lam=1e6, lr=1e6)  # the largest accepted
 
 
+def test_a_fill_saturated_by_a_huge_gd_step_is_a_failed_image_and_exit_3(checkpoint, images,
+                                                                         tmp_path, capsys):
+    """--optimizer gd --lr 1e6 (the largest lr accepted) throws z far outside the prior and G's
+    tanh saturates: pure black and white, which is a diverged search, not a fill."""
+    assert complete(checkpoint, images, tmp_path / "out", "--optimizer", "gd", "--lr", "1e6",
+                    "--iters", "20") == 3
+    err = capsys.readouterr().err
+    assert "G(z) saturated to black and white" in err and "lower --lr or --lam" in err
+    assert complete(checkpoint, images, tmp_path / "ok", "--optimizer", "gd") == 0  # lr 0.01
+
+
 def test_5_a_non_finite_fill_is_a_failed_image_and_exit_3(checkpoint, images, tmp_path, capsys,
                                                           monkeypatch):
     solve = complete_module.complete

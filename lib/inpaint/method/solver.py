@@ -109,6 +109,14 @@ class SolverConfig:
         check_choice("precision", self.precision, PRECISIONS)
 
 
+def saturated(images: torch.Tensor, share: float = 0.9) -> torch.Tensor:
+    """Which fills are G's tanh saturated: images float (N, 3, H, W) in [-1, 1] -> bool (N,), True
+    where more than `share` of the values sit at -1 or 1 (black, white and pure primaries). That is
+    what plain gradient descent with a huge step gives: z thrown far outside the prior that G was
+    trained on. A failed search, like a loss that is not finite; adam keeps z in [-1, 1]."""
+    return (images.abs() >= 0.999).flatten(1).float().mean(1) > share
+
+
 @dataclass
 class Completion:
     """The solver's result for N images.

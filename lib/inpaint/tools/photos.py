@@ -77,7 +77,7 @@ from inpaint.method.device import pick_device
 from inpaint.method.masks import make_mask
 from inpaint.method.geometry import Square, put_back, scores, shrink, square_around_hole
 from inpaint.method.pixels import has_alpha, to_rgb, to_tensor
-from inpaint.method.solver import SolverConfig, complete
+from inpaint.method.solver import SolverConfig, complete, saturated
 from inpaint.tools.flags import add_config_flags, given
 from inpaint.training import shipped
 from inpaint.training.checkpoints import load_models
@@ -634,9 +634,11 @@ def run_complete(args: argparse.Namespace) -> int:
             result = complete(generator, discriminator, y, m, config)
             for k, i in enumerate(batch):
                 generated = result.generated[k].cpu()
-                if not (torch.isfinite(result.loss[k]) and torch.isfinite(generated).all()):
+                finite = torch.isfinite(result.loss[k]) and torch.isfinite(generated).all()
+                if not finite or saturated(generated[None])[0]:
+                    why = "G(z) not finite" if not finite else "G(z) saturated to black and white"
                     print(f"failed {printable(photos.names[i])}: the solver diverged (loss "
-                          f"{float(result.loss[k])}, G(z) not finite); nothing written for it: "
+                          f"{float(result.loss[k])}, {why}); nothing written for it: "
                           f"lower --lr or --lam", file=sys.stderr)
                     failed.append(photos.names[i])
                     continue
