@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, features
 
 import inpaint
 
@@ -43,6 +43,23 @@ def test_7_tif_and_gif_in_a_folder_are_read_as_a_single_file_is(checkpoint, tmp_
     Image.open(SAMPLE_JPEGS[1]).save(folder / "b.gif")
     assert complete(checkpoint, folder, tmp_path / "out", "--score") == 0
     assert sorted(pd.read_csv(tmp_path / "out" / "metrics.csv").image.unique()) == ["a", "b"]
+
+
+def test_a_folder_reads_avif_as_a_single_file_does_and_names_a_format_pillow_cannot_open(
+        checkpoint, tmp_path, capsys):
+    """An .avif photo in a folder is completed, as one given alone is; a .heic one, which this
+    Pillow cannot open without a plugin, is named in one line (and counts as skipped)."""
+    if not features.check("avif"):
+        pytest.skip("this Pillow build has no AVIF codec")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.open(next((SAMPLE_DIR / "val").glob("*.JPEG"))).save(folder / "photo.avif")
+    (folder / "phone.heic").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))
+    assert main(["complete", "--checkpoint", checkpoint, "--input", str(folder), "--out",
+                 str(tmp_path / "out"), "--iters", "3", "--strict"]) == 3  # heic skipped
+    assert (tmp_path / "out" / "photo_completed.png").is_file()
+    err = capsys.readouterr().err
+    assert "phone.heic: this installation of Pillow cannot read .heic files" in err
 
 
 def test_7_an_animated_gif_uses_its_first_frame_with_a_one_line_warning(checkpoint, tmp_path):

@@ -87,8 +87,11 @@ COMPARISONS = ("telea",)  # --compare: classical fills written beside the GAN's
 INVERTED = 0.5  # a mask PNG whose hole is more of the photo than this may be inverted
 BLURRED = 4  # a fill scaled up more than this many times is said to look blurred
 INCOMPLETE = "INCOMPLETE"  # present in --out while a run is writing into it
-# a folder is searched for these (PIL reads them all; a single --input file may have any suffix)
-PHOTO_SUFFIXES = IMAGE_SUFFIXES + (".tif", ".tiff", ".gif")
+# The photo formats a folder is searched for (a single --input file may have any suffix). Those
+# this Pillow cannot open (HEIC without a plugin; AVIF before Pillow 11.2) are named, one line
+# each, when a folder holds them: the same answer as for such a file given alone.
+PHOTO_FORMATS = IMAGE_SUFFIXES + (".tif", ".tiff", ".gif", ".avif", ".heic", ".heif")
+PHOTO_SUFFIXES = tuple(s for s in PHOTO_FORMATS if s in Image.registered_extensions())
 MIN_SIDE = 7  # the smallest photo completed and scored (SSIM's 7x7 window)
 FAILED_EXIT = 3  # some image failed (the solver diverged), or --strict and some input was skipped
 # --model's solver defaults: one 224x224 photo in under a minute on 2 CPU cores (width-64 model)
@@ -259,9 +262,10 @@ def printable(name: str) -> str:
 
 def photo_files(path: Path, mask: Path | None = None) -> tuple[list[Path], int]:
     """(the image files to read, how many were skipped) for --input: the file itself, or the
-    regular files of a folder whose suffix is one of PHOTO_SUFFIXES (subfolders are not searched;
-    folders, named pipes and devices with such a suffix are skipped with a message, since reading
-    a pipe would hang). The mask PNG `mask`, when it lies in the folder, is not a photo."""
+    regular files of a folder whose suffix is one of PHOTO_SUFFIXES (subfolders are not searched).
+    Skipped with a message each: a file of a photo format this Pillow cannot open (PHOTO_FORMATS),
+    and folders, named pipes and devices with a photo's suffix (reading a pipe would hang). The
+    mask PNG `mask`, when it lies in the folder, is not a photo."""
     if not path.exists():
         raise FileNotFoundError(f"input {path} does not exist; pass an image file or a folder")
     if not path.is_dir():
@@ -270,10 +274,14 @@ def photo_files(path: Path, mask: Path | None = None) -> tuple[list[Path], int]:
                              f"pass an image file or a folder")
         return [path], 0
     files, skipped = [], 0
-    for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES):
+    for file in sorted(p for p in path.iterdir() if p.suffix.lower() in PHOTO_FORMATS):
         if mask is not None and same_file(file, mask):
             continue
-        if file.is_file():
+        if file.suffix.lower() not in PHOTO_SUFFIXES:
+            print(f"skipping {file}: this installation of Pillow cannot read {file.suffix} "
+                  f"files; convert it to JPEG or PNG", file=sys.stderr)
+            skipped += 1
+        elif file.is_file():
             files.append(file)
         else:
             print(f"skipping {file}: not a regular file (a folder, named pipe or device)",
