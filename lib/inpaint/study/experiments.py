@@ -20,41 +20,37 @@ from inpaint.method.solver import SolverConfig
 from inpaint.study import gans, stats
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
-from inpaint.study.profiles import Profile, get_profile
+from inpaint.study.profiles import Parameters, Profile, chapter_parameters, get_profile
 from inpaint.training.train import training_images
 
-def setup(profile: str, **study_overrides) -> Profile:
+def setup(profile: str, chapter: str, **parameters) -> tuple[Profile, Parameters]:
     """A notebook's first call, and the one place it names its profile: the profile's settings
-    with the notebook's parameters applied, resolved once and passed to every function after it
-    (`solver_config(settings)`, `validation_images(settings)`), with its thread count applied
-    (`ci` fixes one thread, so that the numbers the tests compare do not depend on the machine).
-
-    study_overrides: StudyConfig fields a notebook's parameters set (`selection_images=8`); None
-    keeps the profile's value, so a notebook passes its parameters through and never decides.
-    A bad value (0 images, -3 iterations) is refused here, naming the setting.
+    and the chapter's parameters (`profiles.PARAMETERS[chapter]`) with the notebook's
+    `parameters` applied (None keeps the profile's value), each checked here, before any work,
+    in one line naming the parameter, what was given and what is allowed. Applies the
+    profile's thread count (`ci` fixes one, so that the numbers the tests compare do not depend
+    on the machine). Returns (settings, the chapter's parameters), passed to every call after it.
     """
     settings = get_profile(profile)
-    given = {name: tuple(value) if isinstance(value, list) else value
-             for name, value in study_overrides.items() if value is not None}
-    settings = replace(settings, study=replace(settings.study, **given))
+    config = chapter_parameters(settings, chapter, parameters)
+    settings = replace(settings, chapters={**settings.chapters, chapter: config})
     if settings.threads is not None:
         torch.set_num_threads(settings.threads)
-    return settings
+    return settings, config
 
 
-def validation_images(settings: Profile, dataset: str | None = None, n: int | None = None,
+def validation_images(settings: Profile, n: int, dataset: str | None = None,
                       seed: int = 0) -> torch.Tensor:
     """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
     images from the whole validation split (decoded once, then cached), the same every time and
     in the same order, so that the first k of n images are the same for every n >= k.
 
     dataset: the profile's validation set by default; "celeba" or "coco" for the others
-    (the `ci` profile always uses the committed sample). n: the profile's val_images by default;
-    all images if n is larger than the split.
+    (the `ci` profile always uses the committed sample). n: how many; all images if n is larger
+    than the split.
     """
     study = settings.study
     dataset = study.val_dataset if dataset is None else dataset
-    n = study.val_images if n is None else n
     if study.val_dataset == "sample":
         images = load_sample_split("val")
     else:

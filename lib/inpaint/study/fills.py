@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from inpaint.method.baselines import BASELINES
 from inpaint.method.blend import paste, poisson
-from inpaint.method.masks import make_mask
+from inpaint.method.masks import MASK_KINDS, make_mask
 from inpaint.method.metrics import evaluate
 from inpaint.method.realism import two_sample_test
 from inpaint.method.solver import Completion, SolverConfig, complete
@@ -172,7 +172,7 @@ def score_fills(fills: dict[str, torch.Tensor], images: torch.Tensor, mask: torc
 
 
 def compare_methods(generator, discriminator, images: torch.Tensor, config: SolverConfig,
-                    mask_kinds=("center", "pattern", "random", "half"), label: str = "GAN",
+                    mask_kinds=MASK_KINDS, label: str = "GAN",
                     baselines: bool = True, ensembles=(),
                     real: torch.Tensor | None = None, seeds: int = 5,
                     critic_steps: int = 150, progress: bool = True) -> Comparison:
