@@ -20,6 +20,7 @@ from inpaint.method.solver import SolverConfig
 from inpaint.study import gans, stats
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
+from inpaint.study.store import NO_STORE, Store
 from inpaint.study.profiles import Parameters, Profile, chapter_parameters, get_profile
 from inpaint.training.train import training_images
 
@@ -146,21 +147,24 @@ def ablation_settings(lams, lam: float = 0.003) -> list[tuple[float, str, str]]:
 
 
 def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig, settings,
-             mask_kind: str = "center", progress: bool = True):
+             mask_kind: str = "center", progress: bool = True, store: Store = NO_STORE):
     """Every (lambda, norm, weighting) of `settings` (see `ablation_settings`) on the same images,
     mask and starting codes.
 
     Returns (metrics, examples): metrics has one row per image, setting and blend (`lam` the
     number, `λ` its label in order); examples maps (lam, norm, weighting) to the Poisson-blended
-    completions, float (N, 3, 64, 64) in [-1, 1].
+    completions, float (N, 3, 64, 64) in [-1, 1]. Each setting's search comes from `store` when
+    it holds it (`result_store`), so that a rerun with one more λ searches only for that one.
     """
     mask = make_mask(mask_kind, len(images))
     tables, examples = [], {}
     for lam, norm, weighting in tqdm(settings, desc="ablation", disable=not progress):
         config = replace(base, lam=lam, norm=norm, weighting=weighting)
-        result = solve_and_score(generator, discriminator, images, mask, config, progress=False)
-        tables.append(result.metrics.assign(lam=lam, norm=norm, weighting=weighting))
-        examples[(lam, norm, weighting)] = result.outputs["poisson"]
+        metrics, outputs = store.get("ablation", lambda: scored_outputs(
+            generator, discriminator, images, mask, config), generator, discriminator, images,
+            mask, config, code=__file__)
+        tables.append(metrics.assign(lam=lam, norm=norm, weighting=weighting))
+        examples[(lam, norm, weighting)] = outputs["poisson"]
     metrics = pd.concat(tables, ignore_index=True)
     lams = sorted({lam for lam, _, _ in settings})
     metrics["λ"] = pd.Categorical(metrics.lam.map(lam_label), ordered=True,
@@ -168,8 +172,19 @@ def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig,
     return metrics, examples
 
 
+def scored_outputs(generator, discriminator, images, mask, config):
+    """What the ablation keeps of one search: its metrics and both blends' completions."""
+    result = solve_and_score(generator, discriminator, images, mask, config, progress=False)
+    return result.metrics, result.outputs
+
+
+def result_store(settings: Profile) -> Store:
+    """runs/<profile>/cache: the results the chapters keep by their inputs (`inpaint.study.store`)."""
+    return Store(gans.RUNS_DIR / settings.name / "cache")
+
+
 def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: torch.Tensor,
-                  seeds: int, steps: int, progress: bool = True):
+                  seeds: int, steps: int, progress: bool = True, store: Store = NO_STORE):
     """The critic's verdict on each of several fills of the SAME `images` (float (N, 3, 64, 64)
     in [-1, 1], masks `mask`), against the same `real` photographs (others, never the sources),
     with the same critic seeds and splits, so that the fills pair image by image.
@@ -182,7 +197,9 @@ def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: t
     kind_mask = mask if len(mask) == len(real) else mask[:1].expand(len(real), -1, -1, -1)
     rows, caught = [], []
     for name, filled in tqdm(fills.items(), desc="critics", disable=not progress):
-        result = two_sample_test(real, kind_mask, filled, mask, seeds=seeds, steps=steps)
+        result = store.get("critic", lambda: two_sample_test(
+            real, kind_mask, filled, mask, seeds=seeds, steps=steps),
+            real, kind_mask, filled, mask, seeds, steps, code=__file__)
         rows.append({"fill": name, "critic": result.mean, "critic_low": result.low,
                      "critic_high": result.high, "auc": result.auc, "auc_low": result.auc_low,
                      "auc_high": result.auc_high, "held_out": result.held_out,
