@@ -14,6 +14,9 @@ The kinds follow Yeh et al. (CVPR 2017), section 5, which takes its masks from C
 Where the paper can be read otherwise, the other reading is a kind of its own:
   blocks          random squares of 4..12 px until 25% is missing (a "pattern" of blocks);
   half-left etc.  the same half for every image.
+
+torch is imported inside the functions that make or check a mask, so that the registry's names
+(`MASKS`) are read without it: a chapter checks its `mask` parameter before any heavy import.
 """
 from __future__ import annotations
 
@@ -23,10 +26,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import torch
-from PIL import Image
-
-from inpaint.method.pixels import to_rgb
 
 HALF_SIDES = ("left", "right", "top", "bottom")
 
@@ -39,6 +38,7 @@ def validate(mask: torch.Tensor, size: int = 64) -> torch.Tensor:
     every image. Anything else raises ValueError (TypeError if it is not a tensor) naming the
     problem and the fix.
     """
+    import torch
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"a mask must be a torch tensor of shape (N, 1, {size}, {size}), got "
                         f"{type(mask).__name__}; build one with inpaint.method.masks.make_mask")
@@ -67,6 +67,7 @@ def validate(mask: torch.Tensor, size: int = 64) -> torch.Tensor:
 
 def _batch(known: np.ndarray, size: int = 64) -> torch.Tensor:
     """bool or 0/1 array (N, size, size), True = known -> validated float32 mask (N, 1, size, size)."""
+    import torch
     return validate(torch.from_numpy(np.asarray(known, dtype=np.float32))[:, None], size)
 
 
@@ -95,6 +96,7 @@ def pattern(n: int, missing: tuple[float, float] = (0.2, 0.3), density: float = 
 
     Returns float32 (n, 1, size, size), 1 = known, 0 = hole.
     """
+    import torch
     rng = generator if generator is not None else np.random.default_rng(seed)
     side = 8 * size                      # one pattern gives many windows
     coarse = max(2, round(scale * side))
@@ -191,6 +193,9 @@ def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
     (black) = HOLE. Grey values (neither 0 nor 255) are counted in a warning. Returns float32 (n, 1,
     64, 64). A PNG of another size raises ValueError.
     """
+    from PIL import Image
+
+    from inpaint.method.pixels import to_rgb
     with Image.open(path) as image:
         grey = np.asarray(to_rgb(image).convert("L"))
     if grey.shape != (64, 64):

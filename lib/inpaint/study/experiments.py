@@ -21,23 +21,15 @@ from inpaint.study import gans, stats
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
 from inpaint.study.store import NO_STORE, Store
-from inpaint.study.profiles import Parameters, Profile, chapter_parameters, get_profile
+from inpaint.study.profiles import Profile
 from inpaint.training.train import training_images
 
-def setup(profile: str, chapter: str, **parameters) -> tuple[Profile, Parameters]:
-    """A notebook's first call, and the one place it names its profile: the profile's settings
-    and the chapter's parameters (`profiles.PARAMETERS[chapter]`) with the notebook's
-    `parameters` applied (None keeps the profile's value), each checked here, before any work,
-    in one line naming the parameter, what was given and what is allowed. Applies the
-    profile's thread count (`ci` fixes one, so that the numbers the tests compare do not depend
-    on the machine). Returns (settings, the chapter's parameters), passed to every call after it.
-    """
-    settings = get_profile(profile)
-    config = chapter_parameters(settings, chapter, parameters)
-    settings = replace(settings, chapters={**settings.chapters, chapter: config})
+def start(settings: Profile) -> None:
+    """A notebook's call after its heavy imports, once `profiles.setup` has checked its
+    parameters: applies the profile's thread count (`ci` fixes one, so that the numbers the tests
+    compare do not depend on the machine)."""
     if settings.threads is not None:
         torch.set_num_threads(settings.threads)
-    return settings, config
 
 
 def validation_images(settings: Profile, n: int, dataset: str | None = None,

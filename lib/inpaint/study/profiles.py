@@ -16,11 +16,9 @@ from numbers import Integral, Real
 
 import yaml
 
-from inpaint.method.checks import check_count, check_number
+from inpaint.method.checks import MIN_IMAGES, check_count, check_number
 from inpaint.method.masks import MASKS
-from inpaint.method.realism import MIN_IMAGES
 from inpaint.training.config import TrainConfig
-from inpaint.training.shipped import shipped_spec
 
 @dataclass(frozen=True)
 class FacesModel:
@@ -83,7 +81,7 @@ class StudyConfig:
 #
 # One frozen dataclass per chapter, its fields named as the notebook's `parameters` cell names
 # them, each with its help (the cell's comment) and its rule: `least` for numbers, `choices` for
-# names. The profile gives their values; `experiments.setup` applies a notebook's parameters
+# names. The profile gives their values; `setup` applies a notebook's parameters
 # over them (strings from papermill's -p and YAML from -y alike) and checks the result, in one
 # line naming the parameter, before any work. A field of None (04's and 05's solver) means the
 # study's solver, resolved by setup.
@@ -324,6 +322,7 @@ def saved_epochs(settings: "Profile") -> tuple[int, ...]:
     """The generator epochs the evaluated model has (or will have, once trained): the shipped
     model's, else those the profile's training saves."""
     if settings.study.shipped is not None:
+        from inpaint.training.shipped import shipped_spec  # it loads torch: only for a shipped model
         return shipped_spec(settings.study.shipped).generator_epochs
     config = settings.train
     return tuple(epoch for epoch in range(1, config.epochs + 1)
@@ -394,6 +393,19 @@ def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     return PROFILES[name]
+
+
+def setup(profile: str, chapter: str, **parameters) -> tuple[Profile, Parameters]:
+    """A notebook's first call, in the cell after its `parameters`, and the one place it names its
+    profile: the profile's settings and the chapter's parameters (`PARAMETERS[chapter]`) with the
+    notebook's `parameters` applied (None keeps the profile's value), each checked in one line
+    naming the parameter, what was given and what is allowed. It loads no torch, so that a bad
+    value is refused in seconds, before the notebook's heavy imports (then
+    `experiments.start(settings)`). Returns (settings, the chapter's parameters), passed to
+    every call after it."""
+    settings = get_profile(profile)
+    config = chapter_parameters(settings, chapter, parameters)
+    return replace(settings, chapters={**settings.chapters, chapter: config}), config
 
 
 def train_config(settings: Profile, **overrides) -> TrainConfig:
