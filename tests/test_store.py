@@ -11,7 +11,7 @@ from inpaint.method.models import Discriminator, Generator
 from inpaint.method.pixels import to_tensor
 from inpaint.method.solver import SolverConfig
 from inpaint.study import experiments, fills
-from inpaint.study.store import NO_STORE, Store
+from inpaint.study.store import NO_STORE, Store, function_code
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +94,52 @@ def test_the_critics_verdicts_are_cached_and_identical(tmp_path, monkeypatch):
     for a, b, c in zip(cold, warm, cached):
         assert a.to_csv() == b.to_csv() == c.to_csv()
     assert NO_STORE.folder is None
+
+
+def test_one_more_classical_fill_computes_only_it_and_cached_tables_match_a_cold_run(
+        tmp_path, models, monkeypatch):
+    """Chapter 05: the search and each classical fill are kept; a fill added to BASELINES is
+    the only thing a rerun computes."""
+    images = to_tensor(load_sample_split("val")[:4])
+    config = SolverConfig(iters=3, restarts=2, precision="fp32")
+    store = Store(tmp_path / "cache")
+    searches, filled = [], []
+    real_gan_fills = fills.gan_fills
+    monkeypatch.setattr(fills, "gan_fills", lambda *a, **k: searches.append(1) or
+                        real_gan_fills(*a, **k))
+    counted = {name: (lambda method, name: lambda y, m: filled.append(name) or method(y, m))(
+        method, name) for name, method in fills.BASELINES.items()}
+    monkeypatch.setattr(fills, "BASELINES", counted)
+
+    def compare(**extra):
+        return fills.compare_methods(*models, images, config, mask_kinds=("center", "half"),
+                                     ensembles=(2,), progress=False, **extra)
+    cold = compare()
+    compare(store=store)
+    assert len(searches) == 2 * 2 and len(filled) == 2 * 2 * len(counted)
+    searches.clear(), filled.clear()
+    monkeypatch.setitem(counted, "blur", lambda y, m: filled.append("blur") or y * m)
+    more = compare(store=store)
+    assert searches == [] and filled == ["blur", "blur"]  # one per mask kind
+    timing = ["seconds"]
+    old = more.metrics[more.metrics.method != "blur"].reset_index(drop=True)
+    assert old.to_csv() == cold.metrics.to_csv()
+    assert more.seconds[more.seconds.method != "blur"].drop(columns=timing).reset_index(
+        drop=True).to_csv() == cold.seconds.drop(columns=timing).to_csv()
+
+
+def test_a_fill_s_key_changes_with_its_code_not_with_another_fill_added_beside_it(tmp_path):
+    """Adding a classical fill edits baselines.py: the other fills' keys, which digest only
+    their own function and what it calls there, must not change; a helper they call must."""
+    module = tmp_path / "fills_module.py"
+
+    def key(source, name="fill"):
+        module.write_text(source)
+        namespace = {}
+        exec(compile(source, str(module), "exec"), namespace)
+        return function_code(namespace[name])
+    base = "def helper(y):\n    return y + 1\n\n\ndef fill(y, m):\n    return helper(y) * m\n"
+    assert key(base) == key(base + "\n\ndef other(y, m):\n    return y\n")
+    assert key(base) == key(base.replace("return y + 1", '"""adds one"""\n    return y + 1'))
+    assert key(base) != key(base.replace("y + 1", "y + 2"))
+    assert key(base) != key(base.replace("helper(y) * m", "helper(y) * m * 2"))

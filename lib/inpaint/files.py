@@ -121,7 +121,12 @@ def code_digest(path: Path) -> str:
     """sha256 of a Python module's code: its syntax tree without docstrings, so that comments,
     docstrings and layout can change without invalidating what was computed with it (any other
     change does). Used by the chapters' fingerprints and the study's result cache."""
-    tree = ast.parse(Path(path).read_bytes())
+    return source_digest(Path(path).read_bytes())
+
+
+def source_digest(source: str | bytes) -> str:
+    """sha256 of Python source's code, docstrings aside (see `code_digest`)."""
+    tree = ast.parse(source)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
