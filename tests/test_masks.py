@@ -129,9 +129,14 @@ def test_make_mask_names_every_kind():
     assert torch.equal(masks.make_mask("pattern", 2, seed=4), masks.pattern(2, seed=4))
     assert torch.equal(masks.make_mask("random", 2, seed=4), masks.random_pixels(2, seed=4))
     assert torch.equal(masks.make_mask("half", 2, seed=4), masks.random_halves(2, seed=4))
-    for kind in masks.MASK_KINDS + masks.OTHER_READINGS:
+    assert torch.equal(masks.make_mask("half-top", 2), masks.half(2, "top"))
+    for kind in masks.MASKS:
         assert masks.make_mask(kind, 3).shape == (3, 1, 64, 64)
-    with pytest.raises(ValueError, match="unknown mask kind"):
+        assert masks.MASKS[kind].paper == (kind in masks.MASK_KINDS)
+        assert masks.MASKS[kind].paper or masks.MASKS[kind].reads in masks.MASK_KINDS
+    assert set(masks.READINGS) <= set(masks.MASKS)
+    with pytest.raises(ValueError, match="unknown mask kind 'circle'; choose one of center, "
+                                         "pattern, random, half, blocks, half-left"):
         masks.make_mask("circle", 1)
 
 

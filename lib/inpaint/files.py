@@ -2,6 +2,7 @@
 checksums. Nothing here knows images, models or the study."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import fcntl
@@ -178,3 +179,21 @@ def verify_checksum(path: Path, expected: str | None) -> str:
             f"{path}: {algorithm} is {got}, expected {want}. The file is corrupt, truncated or a "
             f"different version: delete it and download it again from the official source.")
     return sha256
+
+
+def code_digest(path: Path) -> str:
+    """sha256 of a Python module's code: its syntax tree without docstrings, so that comments,
+    docstrings and layout can change without invalidating what was computed with it (any other
+    change does). Used by the chapters' fingerprints and the study's result cache."""
+    return source_digest(Path(path).read_bytes())
+
+
+def source_digest(source: str | bytes) -> str:
+    """sha256 of Python source's code, docstrings aside (see `code_digest`)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()

@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
+# The fewest images of each class, real and filled, the realism critic takes
+# (`inpaint.method.realism`): its 50/50 split then leaves at least 4 of each to test on. Kept here,
+# without torch, for the chapters' parameter checks that run before any heavy import.
+MIN_IMAGES = 8
+
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 

@@ -14,19 +14,19 @@ The kinds follow Yeh et al. (CVPR 2017), section 5, which takes its masks from C
 Where the paper can be read otherwise, the other reading is a kind of its own:
   blocks          random squares of 4..12 px until 25% is missing (a "pattern" of blocks);
   half-left etc.  the same half for every image.
+
+torch is imported inside the functions that make or check a mask, so that the registry's names
+(`MASKS`) are read without it: a chapter checks its `mask` parameter before any heavy import.
 """
 from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
-import torch
-from PIL import Image
 
-from inpaint.method.pixels import to_rgb
-
-MASK_KINDS = ("center", "pattern", "random", "half")  # the paper's four, in its order
-OTHER_READINGS = ("blocks",)  # and "half-left", "half-right", "half-top", "half-bottom"
 HALF_SIDES = ("left", "right", "top", "bottom")
 
 
@@ -38,6 +38,7 @@ def validate(mask: torch.Tensor, size: int = 64) -> torch.Tensor:
     every image. Anything else raises ValueError (TypeError if it is not a tensor) naming the
     problem and the fix.
     """
+    import torch
     if not isinstance(mask, torch.Tensor):
         raise TypeError(f"a mask must be a torch tensor of shape (N, 1, {size}, {size}), got "
                         f"{type(mask).__name__}; build one with inpaint.method.masks.make_mask")
@@ -66,6 +67,7 @@ def validate(mask: torch.Tensor, size: int = 64) -> torch.Tensor:
 
 def _batch(known: np.ndarray, size: int = 64) -> torch.Tensor:
     """bool or 0/1 array (N, size, size), True = known -> validated float32 mask (N, 1, size, size)."""
+    import torch
     return validate(torch.from_numpy(np.asarray(known, dtype=np.float32))[:, None], size)
 
 
@@ -94,6 +96,7 @@ def pattern(n: int, missing: tuple[float, float] = (0.2, 0.3), density: float = 
 
     Returns float32 (n, 1, size, size), 1 = known, 0 = hole.
     """
+    import torch
     rng = generator if generator is not None else np.random.default_rng(seed)
     side = 8 * size                      # one pattern gives many windows
     coarse = max(2, round(scale * side))
@@ -190,6 +193,9 @@ def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
     (black) = HOLE. Grey values (neither 0 nor 255) are counted in a warning. Returns float32 (n, 1,
     64, 64). A PNG of another size raises ValueError.
     """
+    from PIL import Image
+
+    from inpaint.method.pixels import to_rgb
     with Image.open(path) as image:
         grey = np.asarray(to_rgb(image).convert("L"))
     if grey.shape != (64, 64):
@@ -202,31 +208,51 @@ def from_png(path: str | os.PathLike, n: int = 1) -> torch.Tensor:
     return _batch(np.repeat(grey[None] >= 128, n, axis=0))
 
 
+# ---------------------------------------------------------------- the registry
+
+@dataclass(frozen=True)
+class MaskKind:
+    """One named kind of mask: how to make n of them from a seed, and what it is."""
+
+    make: Callable[[int, int], torch.Tensor]   # (n, seed) -> float32 (n, 1, 64, 64)
+    about: str                                 # one line for help texts and the book
+    reads: str | None = None                   # the paper's kind it is another reading of
+    paper: bool = False                        # one of Yeh et al.'s four
+
+
+# Every mask kind, by name: make_mask, the notebooks, `complete --mask` and the findings read
+# this. Adding a kind is one entry here, its constructor above, and its test in test_masks.py.
+MASKS: dict[str, MaskKind] = {
+    "center": MaskKind(lambda n, seed: center(n), "a 32x32 square hole in the middle",
+                       paper=True),
+    "pattern": MaskKind(lambda n, seed: pattern(n, seed=seed),
+                        "Context Encoders' random regions, 20-30% missing", paper=True),
+    "random": MaskKind(lambda n, seed: random_pixels(n, seed=seed),
+                       "each pixel missing with probability 0.8", paper=True),
+    "half": MaskKind(lambda n, seed: random_halves(n, seed=seed),
+                     "a random one of the four halves per image", paper=True),
+    "blocks": MaskKind(lambda n, seed: blocks(n, seed=seed),
+                       "random squares of 4..12 px until 25% is missing", reads="pattern"),
+    **{f"half-{side}": MaskKind(lambda n, seed, side=side: half(n, side),
+                                f"the {side} half, the same for every image", reads="half")
+       for side in HALF_SIDES},
+}
+MASK_KINDS = tuple(name for name, kind in MASKS.items() if kind.paper)  # the paper's four, in order
+# the other readings the faces chapter scores, each with the paper's kind it reads
+READINGS = {name: MASKS[name].reads for name in ("blocks", "half-left")}
 
 
 def make_mask(kind: str | os.PathLike, n: int, seed: int = 0) -> torch.Tensor:
     """n masks of a named kind, float32 (n, 1, 64, 64), 1 = known, 0 = hole.
 
-    kind: one of the paper's MASK_KINDS, "center", "pattern" (Context Encoders' random regions),
-    "random" (each pixel missing with probability 0.8) or "half" (a random half per image); the
-    other readings "blocks" (random squares) and "half-left", "half-right", "half-top",
-    "half-bottom" (the same half for all); or the path of a PNG ending in ".png" (see from_png).
-    `seed` matters for the random kinds only: "pattern", "random", "half" and "blocks".
+    kind: a name in MASKS (the paper's MASK_KINDS "center", "pattern", "random", "half", and the
+    other readings "blocks", "half-left", ...), or the path of a PNG ending in ".png" (see
+    from_png). `seed` matters for the random kinds only: "pattern", "random", "half" and "blocks".
     """
     name = os.fspath(kind)
     if name.lower().endswith(".png"):
         return from_png(name, n)
-    if name == "center":
-        return center(n)
-    if name == "pattern":
-        return pattern(n, seed=seed)
-    if name == "random":
-        return random_pixels(n, seed=seed)
-    if name == "half":
-        return random_halves(n, seed=seed)
-    if name == "blocks":
-        return blocks(n, seed=seed)
-    if name.startswith("half-") and name[5:] in HALF_SIDES:
-        return half(n, name[5:])
-    raise ValueError(f"unknown mask kind {name!r}; choose one of {MASK_KINDS + OTHER_READINGS}, "
-                     f"{tuple('half-' + side for side in HALF_SIDES)} or a path ending in .png")
+    if name not in MASKS:
+        raise ValueError(f"unknown mask kind {name!r}; choose one of {', '.join(MASKS)} or a "
+                         f"path ending in .png")
+    return MASKS[name].make(n, seed)

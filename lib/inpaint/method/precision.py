@@ -1,12 +1,13 @@
 """The arithmetic precision training and the solver run in: "bf16" (bfloat16 autocast) or "fp32",
 and what "auto" chooses on this machine. Shared by `inpaint.training.train`,
 `inpaint.method.solver` and
-`inpaint.tools.bench`, so that completing an image needs nothing of the training loop."""
+`inpaint.tools.bench`, so that completing an image needs nothing of the training loop. torch is
+imported inside the functions that use it: `PRECISIONS` (TrainConfig's check) is read without it,
+as a chapter's parameter check before any heavy import needs."""
 from __future__ import annotations
 
 import contextlib
 import os
-import torch
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """"auto" -> "bf16" on a CPU with native bfloat16 (AVX512-BF16 or AMX), else "fp32".
@@ -32,11 +33,13 @@ def native_cpu_bf16() -> bool:
         if forced not in ("0", "1"):
             raise ValueError(f"INPAINT_NATIVE_BF16 must be 0 or 1, not {forced!r}")
         return forced == "1"
+    import torch
     return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def autocast(device: torch.device, precision: str):
     """bfloat16 autocast for "bf16" (or "auto" where native), nothing for "fp32"."""
+    import torch
     precision = resolve_precision(precision, device)
     if precision == "bf16":
         return torch.autocast(device.type, dtype=torch.bfloat16)

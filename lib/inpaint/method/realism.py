@@ -34,9 +34,8 @@ from scipy import stats
 from torch import nn
 from tqdm.auto import tqdm
 
+from inpaint.method.checks import MIN_IMAGES
 from inpaint.method.masks import validate
-
-MIN_IMAGES = 8  # per set: the 50/50 split then leaves at least 4 of each class to test on
 
 
 def region(mask: torch.Tensor, border: int = 4) -> torch.Tensor:

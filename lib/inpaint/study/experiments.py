@@ -20,41 +20,30 @@ from inpaint.method.solver import SolverConfig
 from inpaint.study import gans, stats
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
-from inpaint.study.profiles import Profile, get_profile
+from inpaint.study.store import NO_STORE, Store
+from inpaint.study.profiles import Profile
 from inpaint.training.train import training_images
 
-def setup(profile: str, **study_overrides) -> Profile:
-    """A notebook's first call, and the one place it names its profile: the profile's settings
-    with the notebook's parameters applied, resolved once and passed to every function after it
-    (`solver_config(settings)`, `validation_images(settings)`), with its thread count applied
-    (`ci` fixes one thread, so that the numbers the tests compare do not depend on the machine).
-
-    study_overrides: StudyConfig fields a notebook's parameters set (`selection_images=8`); None
-    keeps the profile's value, so a notebook passes its parameters through and never decides.
-    A bad value (0 images, -3 iterations) is refused here, naming the setting.
-    """
-    settings = get_profile(profile)
-    given = {name: tuple(value) if isinstance(value, list) else value
-             for name, value in study_overrides.items() if value is not None}
-    settings = replace(settings, study=replace(settings.study, **given))
+def start(settings: Profile) -> None:
+    """A notebook's call after its heavy imports, once `profiles.setup` has checked its
+    parameters: applies the profile's thread count (`ci` fixes one, so that the numbers the tests
+    compare do not depend on the machine)."""
     if settings.threads is not None:
         torch.set_num_threads(settings.threads)
-    return settings
 
 
-def validation_images(settings: Profile, dataset: str | None = None, n: int | None = None,
+def validation_images(settings: Profile, n: int, dataset: str | None = None,
                       seed: int = 0) -> torch.Tensor:
     """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
     images from the whole validation split (decoded once, then cached), the same every time and
     in the same order, so that the first k of n images are the same for every n >= k.
 
     dataset: the profile's validation set by default; "celeba" or "coco" for the others
-    (the `ci` profile always uses the committed sample). n: the profile's val_images by default;
-    all images if n is larger than the split.
+    (the `ci` profile always uses the committed sample). n: how many; all images if n is larger
+    than the split.
     """
     study = settings.study
     dataset = study.val_dataset if dataset is None else dataset
-    n = study.val_images if n is None else n
     if study.val_dataset == "sample":
         images = load_sample_split("val")
     else:
@@ -150,21 +139,24 @@ def ablation_settings(lams, lam: float = 0.003) -> list[tuple[float, str, str]]:
 
 
 def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig, settings,
-             mask_kind: str = "center", progress: bool = True):
+             mask_kind: str = "center", progress: bool = True, store: Store = NO_STORE):
     """Every (lambda, norm, weighting) of `settings` (see `ablation_settings`) on the same images,
     mask and starting codes.
 
     Returns (metrics, examples): metrics has one row per image, setting and blend (`lam` the
     number, `λ` its label in order); examples maps (lam, norm, weighting) to the Poisson-blended
-    completions, float (N, 3, 64, 64) in [-1, 1].
+    completions, float (N, 3, 64, 64) in [-1, 1]. Each setting's search comes from `store` when
+    it holds it (`result_store`), so that a rerun with one more λ searches only for that one.
     """
     mask = make_mask(mask_kind, len(images))
     tables, examples = [], {}
     for lam, norm, weighting in tqdm(settings, desc="ablation", disable=not progress):
         config = replace(base, lam=lam, norm=norm, weighting=weighting)
-        result = solve_and_score(generator, discriminator, images, mask, config, progress=False)
-        tables.append(result.metrics.assign(lam=lam, norm=norm, weighting=weighting))
-        examples[(lam, norm, weighting)] = result.outputs["poisson"]
+        metrics, outputs = store.get("ablation", lambda: scored_outputs(
+            generator, discriminator, images, mask, config), generator, discriminator, images,
+            mask, config, code=__file__)
+        tables.append(metrics.assign(lam=lam, norm=norm, weighting=weighting))
+        examples[(lam, norm, weighting)] = outputs["poisson"]
     metrics = pd.concat(tables, ignore_index=True)
     lams = sorted({lam for lam, _, _ in settings})
     metrics["λ"] = pd.Categorical(metrics.lam.map(lam_label), ordered=True,
@@ -172,8 +164,19 @@ def ablation(generator, discriminator, images: torch.Tensor, base: SolverConfig,
     return metrics, examples
 
 
+def scored_outputs(generator, discriminator, images, mask, config):
+    """What the ablation keeps of one search: its metrics and both blends' completions."""
+    result = solve_and_score(generator, discriminator, images, mask, config, progress=False)
+    return result.metrics, result.outputs
+
+
+def result_store(settings: Profile) -> Store:
+    """runs/<profile>/cache: the results the chapters keep by their inputs (`inpaint.study.store`)."""
+    return Store(gans.RUNS_DIR / settings.name / "cache")
+
+
 def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: torch.Tensor,
-                  seeds: int, steps: int, progress: bool = True):
+                  seeds: int, steps: int, progress: bool = True, store: Store = NO_STORE):
     """The critic's verdict on each of several fills of the SAME `images` (float (N, 3, 64, 64)
     in [-1, 1], masks `mask`), against the same `real` photographs (others, never the sources),
     with the same critic seeds and splits, so that the fills pair image by image.
@@ -186,7 +189,9 @@ def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: t
     kind_mask = mask if len(mask) == len(real) else mask[:1].expand(len(real), -1, -1, -1)
     rows, caught = [], []
     for name, filled in tqdm(fills.items(), desc="critics", disable=not progress):
-        result = two_sample_test(real, kind_mask, filled, mask, seeds=seeds, steps=steps)
+        result = store.get("critic", lambda: two_sample_test(
+            real, kind_mask, filled, mask, seeds=seeds, steps=steps),
+            real, kind_mask, filled, mask, seeds, steps, code=__file__)
         rows.append({"fill": name, "critic": result.mean, "critic_low": result.low,
                      "critic_high": result.high, "auc": result.auc, "auc_low": result.auc_low,
                      "auc_high": result.auc_high, "held_out": result.held_out,

@@ -13,11 +13,12 @@ from tqdm.auto import tqdm
 
 from inpaint.method.baselines import BASELINES
 from inpaint.method.blend import paste, poisson
-from inpaint.method.masks import make_mask
+from inpaint.method.masks import MASK_KINDS, make_mask
 from inpaint.method.metrics import evaluate
 from inpaint.method.realism import two_sample_test
 from inpaint.method.solver import Completion, SolverConfig, complete
 from inpaint.study import stats
+from inpaint.study.store import NO_STORE, Store
 
 CLASSICAL = tuple(BASELINES)  # the fills that need no training: mean, telea, navier-stokes, ...
 
@@ -172,25 +173,29 @@ def score_fills(fills: dict[str, torch.Tensor], images: torch.Tensor, mask: torc
 
 
 def compare_methods(generator, discriminator, images: torch.Tensor, config: SolverConfig,
-                    mask_kinds=("center", "pattern", "random", "half"), label: str = "GAN",
+                    mask_kinds=MASK_KINDS, label: str = "GAN",
                     baselines: bool = True, ensembles=(),
                     real: torch.Tensor | None = None, seeds: int = 5,
-                    critic_steps: int = 150, progress: bool = True) -> Comparison:
+                    critic_steps: int = 150, progress: bool = True,
+                    store: Store = NO_STORE) -> Comparison:
     """The GAN solver against every classical baseline (unless `baselines` is False), per mask
     kind, on `images` (float (N, 3, 64, 64) in [-1, 1]); see `gan_fills` for the GAN's fills
     and `score_fills` for the scores (the critic's only when `real` photographs are given).
+    The search and each classical fill come from `store` when it holds them, so that a rerun
+    with one more classical fill computes only that fill.
     """
     parts = []
     for kind in mask_kinds:
         mask = make_mask(kind, len(images), seed=config.seed)
-        fills, seconds, search = gan_fills(generator, discriminator, images, mask, config, label,
-                                           ensembles, progress)
+        fills, seconds, search = store.get("search", lambda: gan_fills(
+            generator, discriminator, images, mask, config, label, ensembles, progress),
+            generator, discriminator, images, mask, config, label, tuple(ensembles),
+            code=__file__)
         times = [{"mask": kind, "method": name, "seconds": seconds} for name in fills]
         for name, method in (BASELINES.items() if baselines else ()):
-            started = time.process_time()
-            fills[name] = method(images, mask)
-            times.append({"mask": kind, "method": name,
-                          "seconds": (time.process_time() - started) / len(images)})
+            fills[name], spent = store.get("fill", lambda: timed(method, images, mask), name,
+                                           images, mask, code=__file__, function=method)
+            times.append({"mask": kind, "method": name, "seconds": spent})
         scored = score_fills(fills, images, mask, kind, real=real, seeds=seeds,
                              critic_steps=critic_steps, seed=config.seed, progress=progress)
         scored.seconds, scored.searches = pd.DataFrame(times), {kind: search}
@@ -201,6 +206,13 @@ def compare_methods(generator, discriminator, images: torch.Tensor, config: Solv
         pd.concat([part.seconds for part in parts], ignore_index=True),
         None if real is None else pd.concat([part.realism for part in parts]),
         {kind: part.searches[kind] for kind, part in zip(mask_kinds, parts)})
+
+
+def timed(method, images: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """A classical fill, method(images, mask), and its CPU seconds per image."""
+    started = time.process_time()
+    filled = method(images, mask)
+    return filled, (time.process_time() - started) / len(images)
 
 
 def ensemble_sizes(starts: int) -> tuple[int, ...]:

@@ -19,7 +19,7 @@ from inpaint.study import stats
 from inpaint.study.chapters import load_table, table_writer, tables
 from inpaint.study.experiments import against_best, grid_table, lam_label
 from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, YEH_PASTE, method_name, per_image
-from inpaint.method.masks import MASK_KINDS
+from inpaint.method.masks import MASK_KINDS, READINGS
 from inpaint.study.paper import CE, PAPER_CELEBA_CENTRE_PSNR, TABLE_1_CELEBA, YEH as PAPER_YEH
 from inpaint.study.profiles import Profile
 
@@ -253,7 +253,6 @@ def paper_finding(celeba: pd.DataFrame) -> str:
 PAPER_ORDER = {mask: 1 if row[PAPER_YEH] > row[CE] else -1 for mask, row in TABLE_1_CELEBA.items()}
 # The other readings of two of the paper's masks (`inpaint.method.masks`), each set beside the
 # paper's row it may mean.
-READINGS = {"blocks": "pattern", "half-left": "half"}
 
 
 def table_1_row(mask: str) -> str:

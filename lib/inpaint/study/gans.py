@@ -1,7 +1,8 @@
 """The GANs a study evaluates: this project's training runs, the shipped reference model, and the
 checkpoint chosen for the results chapters.
 
-Training runs live under runs/<profile>/<name>:
+Training runs live under runs/<profile>/<name> ($INPAINT_RUNS/<profile>/<name> where that
+environment variable is set: a test runs the notebooks apart from runs/):
   main              the profile's DCGAN on its dataset, trained from scratch by `make study`
   celeba            the faces model for the comparison with Yeh et al.
   schedule-joint    two short runs that compare the DCGAN's joint D/G steps
@@ -32,7 +33,8 @@ from inpaint.training import shipped
 from inpaint.training.checkpoints import CheckpointError, checkpoints, load_models, read_log
 from inpaint.training.config import TrainConfig
 
-RUNS_DIR = PROJECT_ROOT / "runs"
+RUNS_ENV = "INPAINT_RUNS"
+RUNS_DIR = Path(os.environ.get(RUNS_ENV) or PROJECT_ROOT / "runs")
 RUN_NAMES = ("main", "celeba", "schedule-joint", "schedule-blocks")
 CHOICES_FILE = PROJECT_ROOT / "book" / "choices.yml"  # the study's record (the selection chapter)
 

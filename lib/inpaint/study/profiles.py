@@ -10,10 +10,14 @@ on the command line (`--epochs 10`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
-from numbers import Integral
+import typing
+from dataclasses import dataclass, field, fields, replace
+from numbers import Integral, Real
 
-from inpaint.method.checks import check_number
+import yaml
+
+from inpaint.method.checks import MIN_IMAGES, check_count, check_number
+from inpaint.method.masks import MASKS
 from inpaint.training.config import TrainConfig
 
 @dataclass(frozen=True)
@@ -39,70 +43,290 @@ class FacesModel:
 
 @dataclass(frozen=True)
 class StudyConfig:
-    """What the notebooks use besides training: the model they evaluate, evaluation sets and
-    solver budgets."""
+    """What the chapters share besides training: the model they evaluate, the validation set,
+    the solver, and the other runs the study trains (schedules, faces). Each chapter's own knobs
+    are its `Profile.chapters` entry."""
 
     shipped: str | None = None           # the shipped model the chapters report (a name in
                                          # inpaint.training.shipped); None: the profile's own
                                          # trained model
     val_dataset: str = "tiny-imagenet"   # or "sample" (the committed images)
-    val_images: int = 256                # validation images for the comparison tables
     solver_iters: int = 1500             # Adam iterations per image (the paper's rule)
     restarts: int = 4                    # starting codes per image
-    lam: float = 0.003                   # weight of the perceptual loss (the paper's value)
-    selection_epochs: tuple[int, ...] = (30, 35, 40, 45, 50, 55)
-    selection_images: int = 64           # validation images scored per checkpoint
-    selection_iters: int = 200
-    ablation_images: int = 64           # the same images for every lambda, norm and weighting;
-                                         # as many other photographs are the critic's real class
-    ablation_iters: int = 300
-    ablation_lams: tuple[float, ...] = (0.0, 3e-3, 0.1, 1.0, 10.0, 100.0)  # with l1 and Yeh's
-                                         # weights; the norms and weightings cross at 0.003
-    gd_lr: float = 1e-3                  # step size of the post's plain gradient descent
-    gd_iters: int = 3000                 # its iteration cap
-    behaviour_images: int = 32           # images for the solver-behaviour chapter
+    lam: float = 0.003                   # weight of the perceptual loss (the paper's value); the
+                                         # ablation's norms and weightings cross here
     schedule_images: int | None = 2_000  # the short runs comparing training schedules
     schedule_epochs: int = 10
     schedule_blocks: str = "30:10"       # the original post's alternation
-    compare_images: int = 64             # images per mask kind other than the centre
-    coco_images: int = 100               # MSCOCO photographs (out of distribution), at most 100
     celeba_images: int | None = None     # CelebA training faces (None: all 9,000)
-    celeba_val_images: int = 256         # held-out faces for the comparison with Yeh et al.
     celeba_epochs: int = 25
     celeba_width: int = 64
     faces_models: tuple[FacesModel, ...] = (  # the faces chapter's grid (`make faces`)
         FacesModel(64, None, 25), FacesModel(32, None, 30), FacesModel(32, 4_000, 20))
     faces_checkpoint_every: int = 5
     faces_score_epochs: tuple[int, ...] = (10, 20, 25, 30)  # checkpoints scored, where saved
-    faces_images: int = 256              # held-out faces: the grid is scored on the first
-                                         # faces_images, Table 1 on the next faces_images
-    faces_iters: int = 1500              # the faces chapter's solver: Adam iterations
-    faces_restarts: int = 4              # and starting codes per face
-    beyond_images: int = 256             # beyond-Yeh chapter (`make beyond`): centre-mask images,
-                                         # and as many other real photographs for the critic
-    beyond_others: int = 64              # images per other mask kind there
-    beyond_starts: int = 8               # starts per image: Yeh's best one, ensembles 2, 4, .., K
-    critic_seeds: int = 5                # critics (seeds and splits) per realism test
-    critic_steps: int = 150              # training steps of each critic (batches of 64)
 
     def __post_init__(self):
-        """Refuse a setting (a notebook parameter or a field) that would run on nothing or
-        silently on fewer images, naming it."""
         if not self.faces_models:
             raise ValueError("faces_models must name at least one FacesModel(width, faces, "
                              "epochs) for the faces chapter")
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.type in ("int", "int | None") and value is not None and (
-                    isinstance(value, bool) or not isinstance(value, Integral) or value < 1):
-                raise ValueError(f"{item.name} must be a whole number of at least 1, got "
-                                 f"{value!r}; set the notebook parameter that gives it (papermill "
-                                 f"-p NAME VALUE, e.g. -p images 64) to 1 or more")
-        if not self.ablation_lams or any(not math.isfinite(lam) or lam < 0
-                                         for lam in self.ablation_lams):
-            raise ValueError(f"ablation_lams must be one or more finite numbers of at least 0, "
-                             f"got {self.ablation_lams!r}; set lams to such a list")
+            if item.type in ("int", "int | None") and value is not None:
+                check_count(item.name, value)
         check_number("lam", self.lam, "of at least 0", lambda v: v >= 0)
+
+
+# ------------------------------------------------------------------------- each chapter's knobs
+#
+# One frozen dataclass per chapter, its fields named as the notebook's `parameters` cell names
+# them, each with its help (the cell's comment) and its rule: `least` for numbers, `choices` for
+# names. The profile gives their values; `setup` applies a notebook's parameters
+# over them (strings from papermill's -p and YAML from -y alike) and checks the result, in one
+# line naming the parameter, before any work. A field of None (04's and 05's solver) means the
+# study's solver, resolved by setup.
+
+def knob(default, help: str, least: float | None = None, choices=None):
+    """A chapter parameter: its default, help, and rule (`least`: the smallest allowed number,
+    1 for a count, 0 for a rate, unless given; `choices`: the allowed names)."""
+    return field(default=default, metadata={"help": help, "least": least, "choices": choices})
+
+
+class Parameters:
+    """What every chapter's parameters do: refuse a value of the wrong type or out of range in
+    one line naming the parameter (`check_values`), and a combination the chapter cannot run
+    (`check`, which may read the profile)."""
+
+    def __post_init__(self):
+        hints = typing.get_type_hints(type(self))
+        for item in fields(self):
+            check_value(item.name, hints[item.name], getattr(self, item.name), item.metadata)
+
+    def check(self, settings: "Profile") -> None:
+        """Refuse what the chapter cannot run with these settings (nothing, by default)."""
+
+
+def check_value(name: str, hint, value, rule) -> None:
+    """One line naming the parameter, what was given and what is allowed, unless `value` fits
+    `hint` (int, float, str, a tuple of ints or floats, or one of those or None) and `rule`."""
+    options = typing.get_args(hint)
+    if value is None and type(None) in options:
+        return
+    kind = next((t for t in options if t is not type(None)), hint) if type(None) in options \
+        else hint
+    if typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
+        if not isinstance(value, tuple) or not value:
+            raise ValueError(f"{name} must be a list of one or more {describe(item, rule)}, got "
+                             f"{value!r}; e.g. -y \"{name}: [...]\" or -p {name} \"[...]\"")
+        for element in value:
+            if not fits(item, element, rule):
+                raise ValueError(f"{name} must be a list of {describe(item, rule)}, got "
+                                 f"{list(value)!r} (its {element!r} is not)")
+        return
+    if not fits(kind, value, rule):
+        allowed = f"one of {', '.join(rule['choices'])}" if rule.get("choices") else \
+            describe(kind, rule, plural=False)
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+
+
+def least(kind, rule):
+    return rule.get("least") if rule.get("least") is not None else (1 if kind is int else 0)
+
+
+def fits(kind, value, rule) -> bool:
+    if kind is str:
+        return isinstance(value, str) and (not rule.get("choices") or value in rule["choices"])
+    number = Integral if kind is int else Real
+    return (not isinstance(value, bool) and isinstance(value, number)
+            and math.isfinite(value) and value >= least(kind, rule))
+
+
+def describe(kind, rule, plural=True) -> str:
+    if kind is str:
+        return "names" if plural else "a name"
+    noun = ("whole numbers" if plural else "a whole number") if kind is int else \
+        ("finite numbers" if plural else "a finite number")
+    return f"{noun} of at least {least(kind, rule):g}"
+
+
+@dataclass(frozen=True)
+class TrainingCurves(Parameters):
+    window: int = knob(200, "moving-average window, in steps")
+
+
+@dataclass(frozen=True)
+class Selection(Parameters):
+    epochs: tuple[int, ...] = knob((30, 35, 40, 45, 50, 55), "checkpoints compared (saved epochs)")
+    samples: int = knob(8, "images per row of the grids (at most images)")
+    images: int = knob(64, "validation images scored per checkpoint")
+    iters: int = knob(200, "Adam iterations per image")
+
+    def check(self, settings):
+        saved = saved_epochs(settings)
+        missing = [epoch for epoch in self.epochs if epoch not in saved]
+        if missing:
+            raise ValueError(f"epochs must be saved epochs of the evaluated model, got "
+                             f"{list(self.epochs)} ({', '.join(map(str, missing))} not saved); "
+                             f"saved: {list(saved)}")
+        if self.samples > self.images:
+            raise ValueError(f"samples must be at most images ({self.images}), got {self.samples}")
+
+
+@dataclass(frozen=True)
+class Ablation(Parameters):
+    lams: tuple[float, ...] = knob((0.0, 3e-3, 0.1, 1.0, 10.0, 100.0),
+                                   "the λ values, with ℓ1 and Yeh's weights; must hold 0.003")
+    images: int = knob(64, "images filled, and as many others as the critic's real class")
+    iters: int = knob(300, "Adam iterations per image")
+    seeds: int = knob(5, "critics per λ", least=2)
+    steps: int = knob(150, "training steps per critic")
+    mask: str = knob("center", "the mask kind", choices=tuple(MASKS))
+
+    def check(self, settings):
+        lam = settings.study.lam
+        if lam not in self.lams:
+            raise ValueError(f"lams must hold {lam:g}, where the norms and weightings cross, got "
+                             f"{list(self.lams)}; add {lam:g} to lams")
+        if self.images < MIN_IMAGES:
+            raise ValueError(f"images must be at least {MIN_IMAGES} (the critic's real and "
+                             f"filled classes each need {MIN_IMAGES}), got {self.images}")
+
+
+@dataclass(frozen=True)
+class Grids(Parameters):
+    count: int = knob(6, "images per grid")
+    seed: int = knob(0, "which validation images (and random masks)", least=0)
+    restarts: int | None = knob(None, "starting codes per image; None: the study's")
+    iters: int | None = knob(None, "Adam iterations; None: the study's")
+
+
+@dataclass(frozen=True)
+class Comparison(Parameters):
+    images: int = knob(256, "centre-mask validation images")
+    others: int = knob(64, "images per other mask kind (at most images)")
+    iters: int | None = knob(None, "Adam iterations; None: the study's")
+    restarts: int | None = knob(None, "starting codes per image; None: the study's")
+    coco: int = knob(100, "MSCOCO photographs (out of distribution), at most 100")
+    faces: int = knob(256, "held-out CelebA faces")
+
+    def check(self, settings):
+        if self.others > self.images:
+            raise ValueError(f"others must be at most images ({self.images}), got {self.others}")
+
+
+@dataclass(frozen=True)
+class Behaviour(Parameters):
+    images: int = knob(32, "validation images")
+    gd_lr: float = knob(1e-3, "gradient descent's step size", least=1e-12)
+    iters: int = knob(3000, "iteration cap for both rules")
+    tol: float = knob(1e-4, "the stopping rule on our summed loss: ||grad_z||_1 < tol",
+                      least=1e-12)
+
+
+@dataclass(frozen=True)
+class Beyond(Parameters):
+    images: int = knob(256, "centre-mask images, and as many other photographs for the critic")
+    others: int = knob(64, "images per other mask kind")
+    starts: int = knob(8, "starting codes per image: Yeh's best one, ensembles 2, 4, .., starts")
+    seeds: int = knob(5, "critics per realism test", least=2)
+    steps: int = knob(150, "training steps per critic")
+
+    def check(self, settings):
+        for name in ("images", "others"):
+            if getattr(self, name) < MIN_IMAGES:
+                raise ValueError(f"{name} must be at least {MIN_IMAGES} (the critic's real and "
+                                 f"filled classes each need {MIN_IMAGES}), got "
+                                 f"{getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Faces(Parameters):
+    faces: int = knob(256, "held-out faces: the grid scores the first faces, Table 1 the next")
+    iters: int = knob(1500, "Adam iterations per face")
+    restarts: int = knob(4, "starting codes per face")
+
+
+@dataclass(frozen=True)
+class Findings(Parameters):
+    pass
+
+
+# Each chapter's parameters, by notebook: adding a knob is a field there and a line in the
+# notebook's parameters cell (tests/test_parameters.py checks they agree).
+PARAMETERS: dict[str, type] = {
+    "01_training_curves": TrainingCurves, "02_checkpoint_selection": Selection,
+    "03_lambda_norm_ablation": Ablation, "04_reconstruction_grids": Grids,
+    "05_comparison": Comparison, "06_solver_behaviour": Behaviour, "07_beyond_yeh": Beyond,
+    "08_faces": Faces, "09_findings": Findings,
+}
+
+
+def chapter_defaults(*given: Parameters) -> dict[str, Parameters]:
+    """Every chapter's parameters: those `given`, the defaults for the others."""
+    chosen = {type(config): config for config in given}
+    return {name: chosen.get(kind) or kind() for name, kind in PARAMETERS.items()}
+
+
+def chapter_parameters(settings: "Profile", chapter: str, given: dict) -> Parameters:
+    """The chapter's parameters: the profile's, with the notebook's `given` values (None: the
+    profile's) applied and checked. Values come as papermill passes them: -p gives a list as a
+    string ("[0, 0.1, 10]"), -y as YAML, where "3e-3" stays a string; both are read here."""
+    if chapter not in PARAMETERS:
+        raise ValueError(f"no chapter {chapter!r}; the chapters are {', '.join(PARAMETERS)}")
+    base = settings.chapters[chapter]
+    hints = typing.get_type_hints(type(base))
+    unknown = sorted(set(given) - set(hints))
+    if unknown:
+        raise ValueError(f"{chapter} has no parameter {', '.join(unknown)}; its parameters are "
+                         f"{', '.join(hints) or 'none'} (and profile)")
+    read = {name: parse(hints[name], value) for name, value in given.items() if value is not None}
+    config = replace(base, **read)
+    study = settings.study
+    solver = {name: value for name, value in (("iters", study.solver_iters),
+                                              ("restarts", study.restarts))
+              if name in hints and getattr(config, name) is None}
+    config = replace(config, **solver)
+    config.check(settings)
+    return config
+
+
+def parse(hint, value):
+    """A notebook parameter as papermill passes it, read as the type `hint` says: a string
+    other than for a str parameter is read as YAML, a list becomes a tuple, and numbers given
+    as strings ("3e-3") become numbers; anything else is left for the checks to refuse."""
+    options = [t for t in typing.get_args(hint) if t is not type(None)]
+    kind = options[0] if type(None) in typing.get_args(hint) else hint
+    if isinstance(value, str) and kind is not str:
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    if typing.get_origin(kind) is tuple and isinstance(value, list | tuple):
+        item = typing.get_args(kind)[0]
+        return tuple(number(item, element) for element in value)
+    return number(kind, value)
+
+
+def number(kind, value):
+    """`value` as a float for a float parameter (ints and number strings too), else unchanged."""
+    if kind is not float or isinstance(value, bool):
+        return value
+    try:
+        return float(value) if isinstance(value, Real | str) else value
+    except ValueError:
+        return value
+
+
+def saved_epochs(settings: "Profile") -> tuple[int, ...]:
+    """The generator epochs the evaluated model has (or will have, once trained): the shipped
+    model's, else those the profile's training saves."""
+    if settings.study.shipped is not None:
+        from inpaint.training.shipped import shipped_spec  # it loads torch: only for a shipped model
+        return shipped_spec(settings.study.shipped).generator_epochs
+    config = settings.train
+    return tuple(epoch for epoch in range(1, config.epochs + 1)
+                 if epoch % config.checkpoint_every == 0 or epoch == config.epochs)
 
 
 @dataclass(frozen=True)
@@ -110,6 +334,7 @@ class Profile:
     name: str
     train: TrainConfig
     study: StudyConfig
+    chapters: dict[str, Parameters] = field(default_factory=chapter_defaults)  # by notebook
     threads: int | None = None           # torch threads for the notebooks (None: torch's default);
                                          # `ci` fixes 1 so that its numbers, which the tests
                                          # compare, do not depend on the machine's core count
@@ -120,17 +345,18 @@ PROFILES: dict[str, Profile] = {
         "ci",
         TrainConfig(dataset="sample", width=8, batch_size=16, epochs=3, checkpoint_every=1,
                     samples=16, precision="fp32"),
-        StudyConfig(val_dataset="sample", val_images=8, solver_iters=20, restarts=2,
-                    selection_epochs=(1, 2, 3), selection_images=8, selection_iters=10,
-                    ablation_images=8, ablation_iters=10, ablation_lams=(0.0, 3e-3, 1.0),
-                    gd_iters=30, behaviour_images=4, schedule_epochs=2, schedule_blocks="2:1",
-                    compare_images=4, celeba_epochs=2, celeba_width=8,
+        StudyConfig(val_dataset="sample", solver_iters=20, restarts=2, schedule_epochs=2,
+                    schedule_blocks="2:1", celeba_epochs=2, celeba_width=8,
                     faces_models=(FacesModel(16, None, 2), FacesModel(8, None, 2),
                                   FacesModel(8, 32, 2)),
-                    faces_checkpoint_every=1, faces_score_epochs=(1, 2), faces_images=8,
-                    faces_iters=10, faces_restarts=2,
-                    beyond_images=12,
-                    beyond_others=12, beyond_starts=4, critic_seeds=2, critic_steps=10),
+                    faces_checkpoint_every=1, faces_score_epochs=(1, 2)),
+        chapter_defaults(
+            Selection(epochs=(1, 2, 3), images=8, iters=10),
+            Ablation(lams=(0.0, 3e-3, 1.0), images=8, iters=10, seeds=2, steps=10),
+            Comparison(images=8, others=4),
+            Behaviour(images=4, iters=30),
+            Beyond(images=12, others=12, starts=4, seeds=2, steps=10),
+            Faces(faces=8, iters=10, restarts=2)),
         threads=1,
     ),
     "cpu": Profile(
@@ -140,20 +366,25 @@ PROFILES: dict[str, Profile] = {
         # faces model sees all 9,000 faces for 10 epochs: about the steps of the 4,000 faces for
         # 20 epochs it had before. The faces chapter's grid (`make faces`) is outside the budget.
         TrainConfig(limit=1_500, width=32, batch_size=64, epochs=25),
-        StudyConfig(shipped="tiny-imagenet-full", val_images=104, solver_iters=100,
-                    restarts=2, selection_images=36, selection_iters=60, ablation_images=40,
-                    ablation_iters=60, gd_iters=200, behaviour_images=16, compare_images=20,
-                    schedule_images=500, coco_images=16, celeba_images=None,
-                    celeba_epochs=10, celeba_width=32, celeba_val_images=80,
-                    faces_iters=200, faces_restarts=2,
-                    critic_steps=100),
+        StudyConfig(shipped="tiny-imagenet-full", solver_iters=100, restarts=2,
+                    schedule_images=500, celeba_images=None, celeba_epochs=10, celeba_width=32),
+        chapter_defaults(
+            Selection(images=36, iters=60),
+            Ablation(images=40, iters=60, steps=100),
+            Comparison(images=104, others=20, coco=16, faces=80),
+            Behaviour(images=16, iters=200),
+            Beyond(steps=100),
+            Faces(iters=200, restarts=2)),
     ),
     "full": Profile(
         "full",
         TrainConfig(width=64, batch_size=128, epochs=55),
-        StudyConfig(val_images=1000, solver_iters=1500, restarts=8, selection_images=256,
-                    selection_iters=500, ablation_images=256, ablation_iters=1500,
-                    gd_iters=5000, behaviour_images=128, celeba_epochs=25, celeba_width=64),
+        StudyConfig(solver_iters=1500, restarts=8, celeba_epochs=25, celeba_width=64),
+        chapter_defaults(
+            Selection(images=256, iters=500),
+            Ablation(images=256, iters=1500),
+            Comparison(images=1000),
+            Behaviour(images=128, iters=5000)),
     ),
 }
 
@@ -162,6 +393,19 @@ def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     return PROFILES[name]
+
+
+def setup(profile: str, chapter: str, **parameters) -> tuple[Profile, Parameters]:
+    """A notebook's first call, in the cell after its `parameters`, and the one place it names its
+    profile: the profile's settings and the chapter's parameters (`PARAMETERS[chapter]`) with the
+    notebook's `parameters` applied (None keeps the profile's value), each checked in one line
+    naming the parameter, what was given and what is allowed. It loads no torch, so that a bad
+    value is refused in seconds, before the notebook's heavy imports (then
+    `experiments.start(settings)`). Returns (settings, the chapter's parameters), passed to
+    every call after it."""
+    settings = get_profile(profile)
+    config = chapter_parameters(settings, chapter, parameters)
+    return replace(settings, chapters={**settings.chapters, chapter: config}), config
 
 
 def train_config(settings: Profile, **overrides) -> TrainConfig:

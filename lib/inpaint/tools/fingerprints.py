@@ -3,12 +3,11 @@ below the tools, the trained runs, the chosen epoch, the tables it reads), diges
 pipeline reruns a chapter only when one of them changed."""
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from pathlib import Path
 
-from inpaint.files import PROJECT_ROOT, file_checksum
+from inpaint.files import PROJECT_ROOT, code_digest, file_checksum
 from inpaint.study import chapters
 from inpaint.study.chapters import tables_dir
 from inpaint.study.gans import CHOICES_FILE, RUNS_DIR, chosen_epoch_file, evaluated_gan, run_dir
@@ -45,18 +44,6 @@ def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
     if chapter.reads_tables:
         paths += sorted(tables_dir(settings).glob("*.csv"))
     return paths
-
-
-def code_digest(path: Path) -> str:
-    """sha256 of a Python module's code: its syntax tree without docstrings, so that comments,
-    docstrings and layout can change without rerunning a chapter (any other change reruns it)."""
-    tree = ast.parse(path.read_bytes())
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return hashlib.sha256(ast.dump(tree).encode()).hexdigest()
 
 
 def content_digest(path: Path) -> str:
