@@ -2,8 +2,9 @@
 user reruns a chapter (`papermill ... -p profile ci -p iters 5`): it finishes, or its check cell
 refuses the combination in one line. One run per notebook, every parameter changed at once, in
 order (02 writes the chosen epoch the later ones read, 09 reads the tables they save), under a
-runs folder of its own (INPAINT_RUNS), so that runs/ci keeps the default run's results; the
-trained models, which no chapter parameter changes, are shared with runs/ci."""
+runs folder of its own (INPAINT_RUNS) and with one tables folder for them all (INPAINT_TABLES,
+as the study gives its chapters), so that runs/ci keeps the default run's results; the trained
+models, which no chapter parameter changes, are shared with runs/ci."""
 import json
 import os
 
@@ -11,6 +12,7 @@ import papermill
 import pytest
 
 from inpaint.files import PROJECT_ROOT
+from inpaint.study.chapters import TABLES_ENV
 from inpaint.study.gans import RUN_NAMES, RUNS_DIR, RUNS_ENV
 from inpaint.study.profiles import PARAMETERS, PROFILES
 
@@ -48,6 +50,7 @@ def runs(tmp_path, monkeypatch):
         if (RUNS_DIR / "ci" / name).is_dir():
             (profile / name).symlink_to(RUNS_DIR / "ci" / name)
     monkeypatch.setenv(RUNS_ENV, str(tmp_path))
+    monkeypatch.setenv(TABLES_ENV, str(tmp_path / "tables"))  # one folder, as a study run's
     monkeypatch.setenv("PYTHONPATH", str(PROJECT_ROOT / "lib"))
     return tmp_path
 
