@@ -81,10 +81,15 @@ def test_missing_notebooks_are_named(tmp_path, monkeypatch):
     settings = get_profile("ci")
     monkeypatch.setenv(chapters.TABLES_ENV, str(chapters.tables_dir(settings)))  # as `study` runs it
     chapters.save_table(settings, "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
-    tables = findings.load_tables(settings)
+    tables = {name: chapters.load_table(settings, name) for name in chapters.tables()}
     assert tables["rules"] is not None and tables["ablation_images"] is None
     assert "06_solver_behaviour" not in findings.missing(tables)
     assert "03_lambda_norm_ablation" in findings.missing(tables)
+    # The findings refuse to run without a study chapter's tables (not a long chapter's), in one
+    # line naming them and what to run, instead of failing on a None further on.
+    with pytest.raises(ValueError, match=r"03_lambda_norm_ablation, .*make study PROFILE=ci") as e:
+        findings.load_tables(settings)
+    assert "06_solver_behaviour" not in str(e.value) and "07_beyond_yeh" not in str(e.value)
     with pytest.raises(ValueError, match="no chapter writes"):
         chapters.save_table(settings, "not_a_table", pd.DataFrame())
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pandas as pd
 
 from inpaint.study import stats
-from inpaint.study.chapters import load_table, table_writer, tables
+from inpaint.study.chapters import load_table, long_commands, table_writer, tables
 from inpaint.study.experiments import against_best, grid_table, lam_label
 from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, YEH_PASTE, method_name, per_image
 from inpaint.method.masks import MASK_KINDS, READINGS
@@ -32,8 +32,16 @@ def named(method: str) -> str:
 
 
 def load_tables(settings: Profile) -> dict[str, pd.DataFrame | None]:
-    """Every table the chapters save; None for a table whose notebook has not run."""
-    return {name: load_table(settings, name) for name in tables()}
+    """Every table the chapters save; None for a table whose notebook has not run, which only a
+    long chapter's may be (`make study` runs the others before the findings): a missing table of
+    another chapter is a ValueError in one line saying which and what to run."""
+    saved = {name: load_table(settings, name) for name in tables()}
+    absent = [chapter for chapter in missing(saved) if chapter not in long_commands()]
+    if absent:
+        raise ValueError(f"the findings read the tables of every study chapter, and "
+                         f"{', '.join(absent)} saved none for profile {settings.name!r}: run "
+                         f"`make study PROFILE={settings.name}` (or those chapters) first")
+    return saved
 
 
 def missing(saved: dict) -> list[str]:
