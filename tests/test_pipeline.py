@@ -430,3 +430,24 @@ def test_the_executed_notebooks_name_their_paths_relative_to_the_repository(note
     pipeline.run_notebooks(PROFILES["ci"], out)
     recorded = nbformat.read(out / "ok.ipynb", 4).metadata.papermill
     assert (recorded.input_path, recorded.output_path) == ("notebooks/ok.ipynb", "results/ok.ipynb")
+
+
+def test_changing_one_chapters_values_in_a_profile_reruns_that_chapter_alone(monkeypatch):
+    """A chapter's fingerprint takes the values it runs with, not the profiles module's literal:
+    one more λ for chapter 03 changes 03's fingerprint (and so its tables, the findings') and no
+    other chapter's; a change to the study's shared settings changes them all; 01 follows 02's
+    parameters, which it reads."""
+    ci = PROFILES["ci"]
+    before = {name: fingerprints.fingerprint(name, ci) for name in chapters.names()}
+    ablation = ci.chapters["03_lambda_norm_ablation"]
+    more = replace(ci, chapters={**ci.chapters, "03_lambda_norm_ablation": replace(
+        ablation, lams=(*ablation.lams, 10.0))})
+    changed = {n for n in before if fingerprints.fingerprint(n, more) != before[n]}
+    assert changed == {"03_lambda_norm_ablation"}
+    selection = ci.chapters["02_checkpoint_selection"]
+    other = replace(ci, chapters={**ci.chapters, "02_checkpoint_selection": replace(
+        selection, iters=selection.iters + 1)})
+    changed = {n for n in before if fingerprints.fingerprint(n, other) != before[n]}
+    assert changed == {"01_training_curves", "02_checkpoint_selection"}
+    shared = replace(ci, threads=ci.threads + 1)
+    assert all(fingerprints.fingerprint(n, shared) != before[n] for n in before)

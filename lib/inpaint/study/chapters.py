@@ -23,10 +23,12 @@ class Chapter:
     reads_chosen_epoch: bool = True      # reads the epoch the selection chapter writes
     reads_tables: bool = False           # reads every other chapter's tables (the findings)
     command: str | None = None           # the long command that runs it; None: `make study`
+    reads_parameters_of: tuple[str, ...] = ()  # other chapters whose parameters it reads
 
 
 CHAPTERS: tuple[Chapter, ...] = (
-    Chapter("01_training_curves", ("training_thirds", "schedules"), reads_chosen_epoch=False),
+    Chapter("01_training_curves", ("training_thirds", "schedules"), reads_chosen_epoch=False,
+            reads_parameters_of=("02_checkpoint_selection",)),  # marks the epochs it selects from
     Chapter("02_checkpoint_selection", ("checkpoint_scores", "checkpoint_images"),
             reads_chosen_epoch=False),
     Chapter("03_lambda_norm_ablation", ("ablation_images", "lambda_realism", "lambda_caught")),

@@ -3,11 +3,12 @@ below the tools, the trained runs, the chosen epoch, the tables it reads), diges
 pipeline reruns a chapter only when one of them changed."""
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from pathlib import Path
 
-from inpaint.files import PROJECT_ROOT, code_digest, file_checksum
+from inpaint.files import PROJECT_ROOT, code_digest, file_checksum, source_digest
 from inpaint.study import chapters
 from inpaint.study.chapters import tables_dir
 from inpaint.study.gans import CHOICES_FILE, RUNS_DIR, chosen_epoch_file, evaluated_gan, run_dir
@@ -22,6 +23,7 @@ PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/re
 TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
 LIBRARY = PROJECT_ROOT / "lib" / "inpaint"
 TOOLS = LIBRARY / "tools"  # the command-line tools: no chapter's result depends on them
+PROFILES_MODULE = LIBRARY / "study" / "profiles.py"  # values count per chapter: settings_digest
 
 
 def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
@@ -47,18 +49,44 @@ def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
 
 
 def content_digest(path: Path) -> str:
-    """What a chapter's fingerprint takes of one input: `code_digest` for a Python module, the
-    file's sha256 for anything else, "absent" when it does not exist."""
+    """What a chapter's fingerprint takes of one input: `code_digest` for a Python module (for
+    the profiles module, `profiles_code_digest`), the file's sha256 for anything else, "absent"
+    when it does not exist."""
     if not path.is_file():
         return "absent"
+    if path == PROFILES_MODULE:
+        return profiles_code_digest(path)
     return code_digest(path) if path.suffix == ".py" else file_checksum(path)
 
 
+def profiles_code_digest(path: Path) -> str:
+    """The profiles module's code without its `PROFILES` table: the values a chapter runs with
+    enter its fingerprint through `settings_digest` instead, so that changing one chapter's values
+    in a profile reruns that chapter (and the findings, through its tables) alone."""
+    tree = ast.parse(path.read_bytes())
+    tree.body = [node for node in tree.body
+                 if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and "PROFILES" in
+                         {target.id for target in getattr(node, "targets", [node.target])
+                          if isinstance(target, ast.Name)})]
+    return source_digest(ast.unparse(tree))
+
+
+def settings_digest(notebook: str, settings: Profile) -> str:
+    """The profile's values a notebook runs with: training, the study's shared settings, the
+    threads, its own parameters and those of the chapters it reads parameters of."""
+    chapter = chapters.chapter(notebook)
+    own = [settings.chapters.get(name) for name in (notebook, *chapter.reads_parameters_of)]
+    return hashlib.sha256(repr((settings.train, settings.study, settings.threads, own))
+                          .encode()).hexdigest()
+
+
 def fingerprint(notebook: str, settings: Profile) -> str:
-    """A digest of `notebook_inputs` (names and contents) and the profile's name. A file inside
+    """A digest of `notebook_inputs` (names and contents), the profile's name and the values the
+    notebook runs with (`settings_digest`). A file inside
     the project is named by its path there; one outside it, or a shipped model's (checked against
     its SHA256SUMS wherever it lies), by its file name alone."""
     digest = hashlib.sha256(settings.name.encode())
+    digest.update(settings_digest(notebook, settings).encode())
     models = DATA_MODELS_DIR
     for path in notebook_inputs(notebook, settings):
         inside = path.is_relative_to(PROJECT_ROOT) and not path.is_relative_to(models)
