@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 import pandas as pd
@@ -266,15 +265,7 @@ def install_choices(source: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     relative = CHOICES_FILE.relative_to(PROJECT_ROOT).as_posix()
     with atomic_path(target) as tmp:
-        if source.startswith(("http://", "https://")):
-            import pooch
-            pooch.retrieve(f"{source.rstrip('/')}/{relative}", None, fname=tmp.name,
-                           path=tmp.parent, progressbar=False)
-        elif (Path(source) / relative).is_file():
-            shutil.copyfile(Path(source) / relative, tmp)
-        else:
-            raise FileNotFoundError(f"{Path(source) / relative} does not exist: --from should be "
-                                    f"a clone of the repository (or its URL)")
+        shipped.fetch_file(source, relative, tmp, None)
         for name in shipped.SHIPPED_MODELS:
             recorded_choice(ShippedGAN(name), tmp)
     return target

@@ -108,11 +108,11 @@ def shipped_spec(name: str) -> ShippedModel:
 
 # ---------------------------------------------------------------- lookup
 
-def _model_folder_in(place: Path, spec: ShippedModel, may_be_itself: bool) -> Path | None:
-    """`place/<folder>` if it exists; else `place` itself when allowed and it has a SHA256SUMS."""
+def _model_folder_in(place: Path, spec: ShippedModel) -> Path | None:
+    """`place/<folder>` if it exists; else `place` itself if it has a SHA256SUMS."""
     if (place / spec.folder).is_dir():
         return place / spec.folder
-    if may_be_itself and (place / SUMS_FILENAME).is_file():
+    if (place / SUMS_FILENAME).is_file():
         return place
     return None
 
@@ -152,7 +152,7 @@ def locate_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
     spec = shipped_spec(name)
     if source is not None:
         place = Path(source)
-        found = _model_folder_in(place, spec, may_be_itself=True)
+        found = _model_folder_in(place, spec)
         if found is None:
             raise ShippedModelNotFoundError(
                 f"reference model {name!r} not found at the given path {place}: it should be the "
@@ -160,8 +160,8 @@ def locate_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
                 + _how_to_get(spec))
         return found
     places = model_places()
-    for place, how in places:
-        found = _model_folder_in(place, spec, may_be_itself=True)
+    for place, _ in places:
+        found = _model_folder_in(place, spec)
         if found is not None:
             return found
     looked = "; ".join(f"{place / spec.folder} ({how})" for place, how in places)
@@ -235,7 +235,7 @@ def verify_shipped(name: str, source: str | os.PathLike | None = None) -> Path:
 
 # ---------------------------------------------------------------- installing a copy
 
-def _fetch(source: str, relative: str, dest: Path, sha256: str | None) -> None:
+def fetch_file(source: str, relative: str, dest: Path, sha256: str | None) -> None:
     """`source/relative` (a folder or an http(s) URL) to `dest`, checked against `sha256` when
     given: a URL through pooch (progress bar, kept under a temporary name until it checks out),
     a folder by copying."""
@@ -280,12 +280,12 @@ def install_shipped(name: str, source: str, dest: Path | None = None) -> Path:
     sums = folder / SUMS_FILENAME
     if not sums.is_file() or file_checksum(sums) != spec.sums_sha256:
         sums.unlink(missing_ok=True)
-        _fetch(source, f"{remote}/{SUMS_FILENAME}", sums, spec.sums_sha256)
+        fetch_file(source, f"{remote}/{SUMS_FILENAME}", sums, spec.sums_sha256)
     for filename, digest in read_checksums(folder).items():
         target = folder / filename
         if not (target.is_file() and file_checksum(target) == digest):
             target.unlink(missing_ok=True)
-            _fetch(source, f"{remote}/{filename}", target, digest)
+            fetch_file(source, f"{remote}/{filename}", target, digest)
     verify_shipped(name, folder)
     return folder
 
