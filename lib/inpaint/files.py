@@ -74,18 +74,24 @@ def atomic_path(path: str | os.PathLike):
 
 
 @contextlib.contextmanager
-def single_run(path: str | os.PathLike, busy: str):
-    """Hold the lock file `path` (see `lock_file`; created with its folder if needed) while the
-    block runs, with this process's pid in it. A lock held by another process raises
-    FileExistsError(busy, with "{pid}" replaced by that process's pid) at once, before any work."""
+def single_run(path: str | os.PathLike, command: str, flag: str = "--out",
+               busy: str | None = None, remove: bool = False):
+    """Hold the lock file `path` (see `lock_file`, which `command`, `flag` and `busy` word the
+    refusals of; created with its folder if needed) while the block runs, with this process's
+    pid in it; removed when the block ends if `remove`. A lock held by another process raises
+    FileExistsError naming that process's pid at once, before any work."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file(path, "run", busy=busy) as handle:
+    with lock_file(path, command, flag, busy) as handle:
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        yield
+        try:
+            yield
+        finally:
+            if remove:
+                path.unlink(missing_ok=True)
 
 
 def prepare_output(out: Path, flag: str = "--out") -> Path:

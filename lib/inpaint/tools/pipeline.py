@@ -256,7 +256,7 @@ def one_study(settings: Profile):
     """Hold runs/<profile>/study.lock while a study (or `references`, for `ci`) runs: a second
     one for the same profile is refused at once with the first one's pid (FileExistsError, exit 2
     from the CLI) instead of failing later in the book build."""
-    return single_run(RUNS_DIR / settings.name / LOCK_NAME,
+    return single_run(RUNS_DIR / settings.name / LOCK_NAME, "`inpaint study`", "--profile",
                       f"another `inpaint study --profile {settings.name}` (or `references`) is "
                       f"running (pid {{pid}}); wait for it to finish, or stop it")
 

@@ -42,7 +42,7 @@ from torchvision.utils import save_image
 from tqdm.auto import tqdm
 
 from inpaint.data.cache import load_images, load_sample_split
-from inpaint.files import atomic_path, lock_file, prepare_output
+from inpaint.files import atomic_path, prepare_output, single_run
 from inpaint.method.device import pick_device
 from inpaint.method.models import Discriminator, Generator, sample_z
 from inpaint.method.precision import autocast
@@ -248,17 +248,9 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, sou
                                                               "checkpoints")):
         raise FileNotFoundError(f"no run to resume in {out}; check --out or drop --resume")
     prepare_output(out)
-    lock = lock_file(out / LOCK, "`train`")
-    try:
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"{os.getpid()}\npython -m inpaint train (the pid above) is training here\n")
-        lock.flush()
+    with single_run(out / LOCK, "`train`", remove=True):
         return train_locked(config, out, resume, source, stop_after_epoch, progress,
                             accept_changes)
-    finally:
-        (out / LOCK).unlink(missing_ok=True)
-        lock.close()
 
 
 def train_locked(config: TrainConfig, out: Path, resume: bool, source, stop_after_epoch,
