@@ -27,7 +27,7 @@ OTHER = {
     "06_solver_behaviour": {"images": 2, "gd_lr": 0.01, "iters": 15, "tol": 0.001},
     "07_beyond_yeh": {"images": 8, "others": 8, "starts": 2, "seeds": 3, "steps": 3},
     "08_faces": {"faces": 6, "iters": 5, "restarts": 1},
-    "09_findings": {},
+    "10_findings": {},
 }
 
 

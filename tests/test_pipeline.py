@@ -83,7 +83,7 @@ def test_a_changed_chosen_epoch_reruns_the_notebooks_that_read_it(tmp_path, monk
     log = capsys.readouterr().out
     rerun = {name for name in names if f"{name}: running" in log}
     assert rerun == {"03_lambda_norm_ablation", "04_reconstruction_grids", "05_comparison",
-                     "06_solver_behaviour", "09_findings"}
+                     "06_solver_behaviour", "10_findings"}
 
 
 def test_the_study_leaves_the_long_chapter_to_its_own_command(tmp_path, monkeypatch, capsys):

@@ -39,7 +39,7 @@ CHAPTERS: tuple[Chapter, ...] = (
                               "beyond_celeba", "beyond_targets"), command="make beyond"),
     Chapter("08_faces", ("faces_smoothing", "faces_grid", "faces_images"),
             reads_chosen_epoch=False, command="make faces"),
-    Chapter("09_findings", reads_tables=True),
+    Chapter("10_findings", reads_tables=True),
 )
 
 # Each table's index columns when it is read back (the others are 1).

@@ -592,6 +592,6 @@ def abstract(saved: dict) -> str:
             f"{centre_faces.mean():.2f} dB [{low:.2f}, {high:.2f}] against the "
             f"{next(iter(PAPER_CELEBA_CENTRE_PSNR.values()))} dB Yeh et al. report "
             f"({link('comparison chapter', '05_comparison')}).")
-    sentences.append(f"The {link('findings', '09_findings')} answer both questions point by "
+    sentences.append(f"The {link('findings', '10_findings')} answer both questions point by "
                      "point, each with its test, n and interval.")
     return " ".join(sentences)

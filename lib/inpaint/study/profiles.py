@@ -258,7 +258,7 @@ PARAMETERS: dict[str, type] = {
     "01_training_curves": TrainingCurves, "02_checkpoint_selection": Selection,
     "03_lambda_norm_ablation": Ablation, "04_reconstruction_grids": Grids,
     "05_comparison": Comparison, "06_solver_behaviour": Behaviour, "07_beyond_yeh": Beyond,
-    "08_faces": Faces, "09_findings": Findings,
+    "08_faces": Faces, "10_findings": Findings,
 }
 
 
