@@ -69,11 +69,11 @@ def test_the_multistart_verdict_follows_the_numbers(best, first, says_no_gain):
 def test_the_ranking_is_paired_and_corrected():
     text = findings.method_ranking(comparison(0.0, 0.0, telea=0.4), "center")
     verdicts = text.split("The GAN ")[1]
-    assert "is above the mean colour, biharmonic" in verdicts
-    assert "is below telea, navier-stokes" in verdicts
+    assert "is above the mean colour and biharmonic" in verdicts
+    assert "is below Telea and Navier–Stokes" in verdicts
     assert "Holm over 4" in text
     level = findings.method_ranking(comparison(0.0, 0.0, telea=None), "center")
-    assert "no difference larger than ±" in level and "telea" in level.split("no difference")[1]
+    assert "no difference larger than ±" in level and "Telea" in level.split("no difference")[1]
 
 
 def test_missing_notebooks_are_named(tmp_path, monkeypatch):
@@ -102,7 +102,7 @@ def test_the_conclusion_sorts_the_choices_into_those_that_matter_and_those_that_
     assert "these change the hole PSNR: pasting or Poisson blending (+0.3" in text
     assert "these do not, by more than the bound given:" in text
     assert "ℓ1 or ℓ2 (±0.0" in text and "one start or the best of several (±" in text
-    assert "GAN + Poisson is below telea by" in text
+    assert "GAN + Poisson is below Telea by" in text
 
 
 def faces(level: dict[str, float], telea: dict[str, float]) -> pd.DataFrame:

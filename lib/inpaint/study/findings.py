@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from inpaint.study import stats
+from inpaint.study import stats, wording
 from inpaint.study.chapters import load_table, long_commands, table_writer, tables
 from inpaint.study.experiments import against_best, grid_table, lam_label
 from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, YEH_PASTE, method_name, per_image
@@ -24,11 +24,12 @@ from inpaint.study.paper import CE, PAPER_CELEBA_CENTRE_PSNR, TABLE_1_CELEBA, YE
 from inpaint.study.profiles import Profile
 
 PAPER_LAM = 0.003
-NAMES = {"mean": "the mean colour"}  # how a classical fill is named in a sentence
 
 
 def named(method: str) -> str:
-    return NAMES.get(method, method)
+    """A method as a sentence names it: its reader name (`wording.METHOD_NAMES`), "the mean
+    colour" with its article."""
+    return ("the " if method == "mean" else "") + wording.method(method)
 
 
 def load_tables(settings: Profile) -> dict[str, pd.DataFrame | None]:
@@ -99,8 +100,8 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
         summary = f"Already λ = {lam_label(min(tests))} changes the hole PSNR."
     above = [lam for lam in tests if lam not in level]
     if above:
-        summary += (" It changes it at λ = " + ", ".join(lam_label(lam) for lam in above)
-                    + " (" + ", ".join(f"{tests[lam].difference:+.2f} dB" for lam in above)
+        summary += (" It changes it at λ = " + wording.in_words(lam_label(lam) for lam in above)
+                    + " (" + wording.in_words(f"{tests[lam].difference:+.2f} dB" for lam in above)
                     + ").")
     verdict = summary
     if realism is not None and caught is not None:
@@ -125,10 +126,10 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
         less_real = [lam for lam, c in r_tests.items() if c.differs and c.difference > 0]
         r_bound = max(c.bound for c in r_tests.values())
         if more_real or less_real:
-            verdict += (" On realism, " + (f"λ = {', '.join(lam_label(l) for l in more_real)} "
+            verdict += (" On realism, " + (f"λ = {wording.in_words(lam_label(l) for l in more_real)} "
                                            f"makes fills harder to catch" if more_real else "")
                         + (" and " if more_real and less_real else "")
-                        + (f"λ = {', '.join(lam_label(l) for l in less_real)} makes its fills "
+                        + (f"λ = {wording.in_words(lam_label(l) for l in less_real)} makes its fills "
                            f"easier to catch" if less_real else "") + " than λ = 0.")
         else:
             verdict += (f" On realism, no λ differs from λ = 0 by more than ±{r_bound:.2f} in the "
@@ -161,7 +162,10 @@ def setting_test(ablation: pd.DataFrame, level: str, a: str, b: str,
 
 
 def choice_finding(ablation: pd.DataFrame, level: str, a: str, b: str) -> str:
-    return stats.verdict(a, b, setting_test(ablation, level, a, b))
+    """Setting a against setting b of one level of the ablation, as a sentence that names them
+    (`wording.SETTING_NAMES`)."""
+    text = stats.verdict(wording.setting(a), wording.setting(b), setting_test(ablation, level, a, b))
+    return text[:1].upper() + text[1:]
 
 
 def centre_test(comparison: pd.DataFrame, a: str, b: str, mask: str = "center",
@@ -221,7 +225,7 @@ def method_ranking(comparison: pd.DataFrame, mask: str) -> str:
     below = [name for name, c in tests.items() if c.sign < 0]
     level = [name for name, c in tests.items() if c.sign == 0]
     n = next(iter(tests.values())).n
-    listed = lambda names: ", ".join(named(name) for name in names)
+    listed = lambda names: wording.in_words(named(name) for name in names)
     parts = [f"**{mask}** ({n} images; GAN + Poisson minus each, paired, Holm over "
              f"{len(tests)}): " + "; ".join(f"{named(name)} {stats.interval_text(c)}"
                                             for name, c in tests.items())]
@@ -404,7 +408,7 @@ def selection_finding(scores: pd.DataFrame, images: pd.DataFrame) -> str:
             + "; ".join(f"epoch {e} {row.difference:+.2f} dB [{row.low:+.2f}, {row.high:+.2f}]"
                         for e, row in others.iterrows())
             + f". {len(tied)} of the {len(table)} checkpoints (epoch{'s' if len(tied) > 1 else ''} "
-            f"{', '.join(str(e) for e in tied)}) {'are' if len(tied) > 1 else 'is'} tied with the "
+            f"{wording.in_words(tied)}) {'are' if len(tied) > 1 else 'is'} tied with the "
             f"best: no difference from it is stated."
             f" The chapters use epoch {chosen}"
             + (", chosen by eye" if scores.by_eye.iloc[0] else ", the latest of those")
@@ -462,9 +466,9 @@ def conclusion(saved: dict) -> str:
     if matter or level:
         parts.append("Of the choices the post and the paper differ on (paired tests on the "
                      "centre mask), "
-                     + (f"these change the hole PSNR: {', '.join(matter)}" if matter else
+                     + (f"these change the hole PSNR: {wording.in_words(matter)}" if matter else
                         "none changes the hole PSNR")
-                     + (f"; these do not, by more than the bound given: {', '.join(level)}."
+                     + (f"; these do not, by more than the bound given: {wording.in_words(level)}."
                         if level else "."))
     return " ".join(parts)
 
@@ -475,7 +479,7 @@ def targets_sentence(targets: pd.DataFrame) -> str:
     closer = targets.index[targets.closer.astype(bool)].tolist()
     realistic = targets.index[targets.more_realistic.astype(bool)].tolist()
     if both:
-        return f"Both targets are met by: {', '.join(both)}."
+        return f"Both targets are met by {wording.in_words(named(name) for name in both)}."
     return (f"Of the {len(targets)} GAN fills tried, {len(closer)} beat Telea's hole PSNR beyond "
             f"the intervals and {len(realistic)} are more realistic than every classical fill; "
             f"none does both.")
@@ -500,7 +504,7 @@ def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
         f"({row.critic_low:.3f}–{row.critic_high:.3f}); real against real gives "
         f"{centre.loc['real images', 'critic']:.3f}. It is more realistic, beyond the intervals, "
         f"than {len(realistic)} of the {len(CLASSICAL)} classical fills"
-        + (f" ({', '.join(realistic)})" if realistic else "") + ".",
+        + (f" ({wording.in_words(named(name) for name in realistic)})" if realistic else "") + ".",
         targets_sentence(targets) if targets is not None else "",
         "Yeh's single best start: hole PSNR "
         f"{dB(centre.loc[YEH, 'psnr_hole'])}, critic accuracy "
@@ -534,8 +538,7 @@ def abstract(saved: dict) -> str:
         f"On {n} held-out photographs ({link('comparison chapter', '05_comparison')}), "
         f"{stats.verdict('Yeh’s search with Poisson blending', named(best), tests[best])}; "
         f"{named(best)} is the best classical fill here and needs no training.",
-        f"Of the post's next steps, Poisson blending against pasting: "
-        f"{stats.verdict('Poisson blending', 'pasting', blend)}.",
+        f"Of the post's next steps, {stats.verdict('Poisson blending', 'pasting', blend)}.",
     ]
     if flat:
         sentences.append(
@@ -552,12 +555,12 @@ def abstract(saved: dict) -> str:
         moved = [value for value in sorted(realism) if realism[value].differs]
         sentences.append(
             "On realism, judged by fresh critics rather than the GAN's discriminator, "
-            + (f"λ = {', '.join(lam_label(v) for v in moved)} changes how often the fills are "
-               f"caught ({', '.join(f'{realism[v].difference:+.2f}' for v in moved)} in the "
-               f"critic's per-image score against λ = 0)" if moved else
+            + (f"λ = {wording.in_words(lam_label(v) for v in moved)} changes how often the fills are "
+               f"caught ({wording.in_words(f'{realism[v].difference:+.2f}' for v in moved)} in the "
+               f"critic's per-image score against λ = 0" if moved else
                f"no λ differs from λ = 0 by more than "
-               f"±{max(c.bound for c in realism.values()):.2f} in the critic's per-image score")
-            + f" ({next(iter(realism.values())).n} images).")
+               f"±{max(c.bound for c in realism.values()):.2f} (in the critic's per-image score")
+            + f", on {next(iter(realism.values())).n} images).")
     if FIRST_START in set(centre.method):
         c = centre_test(comparison, YEH, FIRST_START)
         sentences.append("Keeping the lowest-loss of several starts, the post's other next step: "
