@@ -30,6 +30,10 @@ COLUMNS = {"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "s.e.", "ssim_hole": 
 # The ablation's settings (inpaint.study.experiments' norm and weighting levels) in a sentence.
 SETTING_NAMES = {"l1": "the ℓ1 context loss", "l2": "the ℓ2 context loss",
                  "yeh": "Yeh's importance weights", "plain": "the plain mask"}
+# The training schedules (inpaint.training's `schedule`) and the solver's stopping rules (chapter
+# 06's `rules`) in a sentence or a title.
+SCHEDULE_NAMES = {"joint": "joint D and G steps", "blocks": "the post's 30:10 blocks"}
+RULE_NAMES = {"gd": "gradient descent", "adam": "Adam"}
 BLANK = "—"  # what a missing number is shown as
 
 
@@ -47,6 +51,16 @@ def method(name: str) -> str:
 def setting(name: str) -> str:
     """An ablation setting as a sentence names it: "l1" -> "the ℓ1 context loss"."""
     return SETTING_NAMES.get(name, name)
+
+
+def schedule(name: str) -> str:
+    """A training schedule in words: "joint" -> "joint D and G steps"."""
+    return SCHEDULE_NAMES.get(name, name)
+
+
+def rule(name: str) -> str:
+    """A stopping rule in words: "gd" -> "gradient descent"."""
+    return RULE_NAMES.get(name, name)
 
 
 def in_words(items: Iterable, last: str = "and") -> str:
