@@ -212,3 +212,10 @@ def test_every_figure_on_a_page_has_one_numbered_caption(path):
         if not match or (int(match[1]), int(match[2])) != (chapter, k):
             problems.append(f"cell {index}: no caption '**Figure {chapter}.{k}.**' after it")
     assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_the_library_shows_paths_relative_to_the_project_or_by_name():
+    from inpaint.files import PROJECT_ROOT, shown
+    assert shown(PROJECT_ROOT / "runs" / "cpu" / "faces-w32-all") == "runs/cpu/faces-w32-all"
+    assert shown("/tmp/elsewhere/celeba-10k.zip") == "celeba-10k.zip"
+    assert not ABSOLUTE_PATH.search(shown(PROJECT_ROOT / "runs"))

@@ -161,6 +161,16 @@ def lock_text(handle) -> str:
 
 # ---------------------------------------------------------------- checksums and download
 
+def shown(path: str | os.PathLike) -> str:
+    """A path as a page or a log line shows it: relative to the project when inside it (runs/cpu/x),
+    else its name alone, so that no machine's absolute path reaches a notebook's output."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT.resolve()))
+    except ValueError:
+        return path.name
+
+
 def file_checksum(path: Path, algorithm: str = "sha256") -> str:
     """Hex digest of a file, read in 1 MiB blocks."""
     digest = hashlib.new(algorithm)

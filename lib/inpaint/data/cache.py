@@ -20,9 +20,10 @@ from inpaint.data.decoding import (DECODER, DecodeReport, IMAGE_SUFFIXES, decode
                                    list_members)
 from inpaint.data.registry import (DatasetNotFoundError, SAMPLE_DIR, course_folder, dataset_spec,
                                    locate)
-from inpaint.files import PROJECT_ROOT, atomic_path, verify_checksum
+from inpaint.files import PROJECT_ROOT, atomic_path, shown, verify_checksum
 
 CACHE_DIR = PROJECT_ROOT / "data" / "cache"
+_REPORTED: set[Path] = set()  # the cache files load_images has named in this process
 
 
 def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:
@@ -70,8 +71,9 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
             warnings.warn(f"cache file {cache_file} is unreadable ({error}); decoding the "
                           f"archive again and rewriting it")
         else:
-            if verbose:
-                print(f"{name}/{split}: {len(images)} images from cache {cache_file.name}")
+            if verbose and cache_file not in _REPORTED:  # once per process, not per call
+                _REPORTED.add(cache_file)
+                print(f"{name}/{split}: {len(images)} images from cache")
             return (images, report) if return_report else images
     members = list_members(path, pattern)
     if not path.is_dir() and archive is not None:
@@ -81,7 +83,7 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     members = select(members, limit)
     images, report = decode_members(path, members, spec.crop, desc=f"decode {name}/{split}")
     if verbose:
-        print(f"{name}/{split} from {path}: {report}")
+        print(f"{name}/{split} from {shown(path)}: {report}")
     if not len(images):
         raise DatasetNotFoundError(f"no usable colour image among the {len(members)} of {name}/"
                                    f"{split} in {path} ({report}); check the archive or --data")

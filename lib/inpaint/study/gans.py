@@ -26,7 +26,7 @@ import pandas as pd
 import torch
 import yaml
 
-from inpaint.files import PROJECT_ROOT, atomic_path, in_repository
+from inpaint.files import PROJECT_ROOT, atomic_path, in_repository, shown
 from inpaint.study.profiles import FacesModel, Profile
 from inpaint.training import shipped
 from inpaint.training.checkpoints import CheckpointError, checkpoints, load_models, read_log
@@ -94,7 +94,7 @@ def _ensure(run: Path, config: TrainConfig, settings: Profile, name: str, progre
     if found and max(found) >= config.epochs:
         return run
     from inpaint.training.train import train
-    print(f"training {name} for profile {settings.name} into {run}")
+    print(f"training {name} for profile {settings.name} into {shown(run)}")
     return train(config, run, resume=(run / "log.csv").exists(), progress=progress)
 
 
