@@ -219,3 +219,35 @@ def test_the_library_shows_paths_relative_to_the_project_or_by_name():
     assert shown(PROJECT_ROOT / "runs" / "cpu" / "faces-w32-all") == "runs/cpu/faces-w32-all"
     assert shown("/tmp/elsewhere/celeba-10k.zip") == "celeba-10k.zip"
     assert not ABSOLUTE_PATH.search(shown(PROJECT_ROOT / "runs"))
+
+
+def test_a_result_page_opens_with_its_stamp(tmp_path):
+    """The box after a page's title: command and profile, the chapter's parameters in words, the
+    time it ran, the commit and the date; a second run replaces it."""
+    import nbformat
+    from inpaint.study.profiles import PROFILES
+    from inpaint.tools import pipeline
+    text = pipeline.stamp_text("02_checkpoint_selection", PROFILES["cpu"], 125.0,
+                               "2026-12-04 18:30 UTC", "commit `abc1234`")
+    assert "`make study PROFILE=cpu`" in text and "profile **cpu**" in text
+    assert "epochs 30, 35, 40, 45, 50 and 55" in text and "2.1 min" in text
+    assert "commit `abc1234`" in text and "2026-12-04 18:30 UTC" in text
+    assert not CONTAINER_REPR.search(text)
+    long = next(iter(pipeline.chapters.long_commands()))
+    assert pipeline.chapters.long_commands()[long] in pipeline.stamp_text(
+        long, PROFILES["cpu"], 1.0, "today", "commit `x`")
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
+                                                   nbformat.v4.new_code_cell("1")]), path)
+    for _ in range(2):
+        pipeline.stamp_page(path, "02_checkpoint_selection", PROFILES["cpu"], 3.0)
+    cells = nbformat.read(path, as_version=4).cells
+    assert [cell.cell_type for cell in cells] == ["markdown", "markdown", "code"]
+    assert cells[1].source.startswith(":::{admonition} How this page was made")
+
+
+@pytest.mark.parametrize("path", chapter_pages(), ids=lambda p: p.stem)
+def test_every_committed_page_opens_with_its_stamp(path):
+    cells = notebook(path)["cells"]
+    assert len(cells) > 1 and "build-stamp" in cells[1].get("metadata", {}).get("tags", []), (
+        f"{path.name} has no stamp after its title (pipeline.stamp_page)")

@@ -42,6 +42,20 @@ def stage(name: str) -> None:
 
 # ------------------------------------------------------------------------- generated pages
 
+def built_from() -> str:
+    """The commit the working tree is at, and whether it has uncommitted changes, in words."""
+    import subprocess
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit (no git repository here)"
+    return f"commit `{commit}`" + (" with uncommitted changes" if dirty else "")
+
+
 def training_seconds(settings: Profile, name: str) -> float:
     """Wall-clock training time of a run, from its log."""
     return float(read_log(run_dir(settings, name)).elapsed_s.max())
@@ -166,9 +180,24 @@ def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_secon
     save_image(samples, generated / "samples_chosen_epoch.png", nrow=8, normalize=True,
                value_range=(-1, 1))
     (generated / "data_summary.md").write_text(data_summary(settings))
+    (generated / "book_stamp.md").write_text(book_stamp(settings, sum(minutes.values())))
     (generated / "environment.md").write_text(environment(
         hardware, stage_seconds, train_s,
         notebook_rows(notebook_seconds, long_seconds)))
+
+
+def book_stamp(settings: Profile, minutes: float) -> str:
+    """The front page's box: the command and profile that made the book, how long it took end to
+    end, and the commit and date it was built from (each chapter opens with its own)."""
+    import datetime
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join([
+        ":::{admonition} How this book was made",
+        ":class: note",
+        f"`make study PROFILE={settings.name}`, profile **{settings.name}**, "
+        f"{minutes:.1f} min end to end, from {built_from()}, on {when}. Each chapter opens with "
+        f"its own command, parameters and time; {{doc}}`reproducibility` says how to rerun it.",
+        ":::", ""])
 
 
 def notebook_rows(notebook_seconds: dict, long_seconds: dict) -> dict:

@@ -32,7 +32,7 @@ from inpaint.study.profiles import Profile
 from inpaint.tools import fingerprints
 from inpaint.tools.fingerprints import (GENERATED_DIR, PUBLISHED, TRAINED, long_notebook_status,
                                         read_stamps, stamp_key, status, table_digests)
-from inpaint.tools.pages import (build_book, ensure_bench_page, restore_long_tables, stage,
+from inpaint.tools.pages import (build_book, built_from, ensure_bench_page, restore_long_tables, stage,
                                  write_front_page, write_generated_pages, write_readme_results,
                                  write_tables)
 from inpaint.training import shipped
@@ -77,6 +77,7 @@ def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
                                  f"memory); its last result is kept: run the study again") from None
         prepare_for_book(partial, notebook)
         record_paths(partial, source, output)
+        stamp_page(partial, notebook, settings, time.perf_counter() - started)
         adopt_tables(notebook, settings, tables)
     failed.unlink(missing_ok=True)
     return time.perf_counter() - started
@@ -143,8 +144,49 @@ def tables_cell(notebook: str):
         return None
     links = ", ".join(f"[{name}.csv](../{GENERATED_DIR.name}/tables/{name}.csv)" for name in written)
     return nbformat.v4.new_markdown_cell(
-        f"**This chapter's results, one row per image**, as CSV (the tables the findings test): "
+        f"**This chapter's saved tables**, as CSV (the tables the findings test): "
         f"{links}.", metadata={"tags": [TABLES_NOTE]})
+
+
+STAMP = "build-stamp"  # the tag of the page's first box: how this page was made
+
+
+def command_of(notebook: str, settings: Profile) -> str:
+    """The command that runs `notebook` for `settings`: `make study` or its long chapter's."""
+    command = chapters.long_commands().get(notebook, "make study")
+    return f"{command} PROFILE={settings.name}"
+
+
+def stamp_text(notebook: str, settings: Profile, seconds: float, when: str, source: str) -> str:
+    """The box a result page opens with: the command and profile that made it, the chapter's
+    parameters under that profile, how long it ran, and the commit and date it was built from."""
+    from dataclasses import asdict
+    from inpaint.study import wording
+    parameters = settings.chapters.get(notebook)
+    values = asdict(parameters) if parameters is not None else {}
+    worded = "; ".join(f"{key} {wording.in_words(value) if isinstance(value, (list, tuple)) else value}"
+                       for key, value in values.items())
+    return "\n".join([
+        ":::{admonition} How this page was made",
+        ":class: note",
+        f"`{command_of(notebook, settings)}`, profile **{settings.name}**"
+        + (f" (this chapter's parameters: {worded})" if worded else "")
+        + f"; it ran in {wording.seconds(seconds)}, from {source}, on {when}.",
+        ":::"])
+
+
+def stamp_page(path: Path, notebook: str, settings: Profile, seconds: float) -> None:
+    """Open the executed notebook at `path` with its stamp (`stamp_text`), after its title cell,
+    replacing an earlier one."""
+    import datetime
+    import nbformat
+    page = nbformat.read(path, as_version=4)
+    page.cells = [cell for cell in page.cells if STAMP not in cell.metadata.get("tags", [])]
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    box = nbformat.v4.new_markdown_cell(stamp_text(notebook, settings, seconds, when,
+                                                   built_from()), metadata={"tags": [STAMP]})
+    page.cells.insert(1 if page.cells and page.cells[0].cell_type == "markdown" else 0, box)
+    nbformat.write(page, path)
 
 
 def prepare_for_book(path: Path, name: str | None = None) -> None:
