@@ -45,9 +45,10 @@ def chapter_pages() -> list[Path]:
     return sorted(RESULTS.glob("*.ipynb"))
 
 
-def page_texts(path: Path) -> list[tuple[str, str]]:
+def page_texts(path: Path, tables: bool = True) -> list[tuple[str, str]]:
     """(where, text) of what a page shows: its markdown cells and its cells' text, markdown and
-    html outputs (not the code, which a reader opens only on request)."""
+    html outputs (not the code, which a reader opens only on request); with tables=False, not
+    the data frames (an output with an HTML table), which are no sentences."""
     shown = []
     for index, cell in enumerate(notebook(path)["cells"]):
         where = f"{path.name} cell {index}"
@@ -56,9 +57,12 @@ def page_texts(path: Path) -> list[tuple[str, str]]:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
                 shown.append((where, text(output["text"])))
+            data = output.get("data", {})
+            if not tables and "<table" in text(data.get("text/html", "")):
+                continue
             for kind in ("text/markdown", "text/html", "text/plain"):
-                if kind in output.get("data", {}):
-                    shown.append((where, text(output["data"][kind])))
+                if kind in data:
+                    shown.append((where, text(data[kind])))
     return shown
 
 
@@ -187,8 +191,8 @@ def test_classical_methods_are_named_as_proper_nouns_in_sentences(path):
     if path.suffix == ".md":
         shown = [(path.name, path.read_text(encoding="utf-8"))]
     else:
-        shown = [(where, value) for where, value in page_texts(path)
-                 if "<table" not in value and "\n|" not in value]  # tables: see readable()
+        shown = [(where, value) for where, value in page_texts(path, tables=False)
+                 if "\n|" not in value]  # Markdown tables: see wording.readable
     found = [f"{where}: {prose[max(0, m.start() - 30):m.end() + 20]!r}"
              for where, value in shown for prose in [sentences(value)]
              for m in LOWER_METHOD.finditer(prose)]

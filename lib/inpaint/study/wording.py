@@ -26,7 +26,12 @@ COLUMNS = {"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "s.e.", "ssim_hole": 
            "auc_low": "AUC 95% low", "auc_high": "AUC 95% high", "seconds": "seconds",
            "d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
            "iterations": "mean iterations", "lam": "λ", "norm": "norm", "weighting": "weighting",
-           "blend": "blend", "method": "method", "mask": "mask", "epoch": "epoch"}
+           "blend": "blend", "method": "method", "mask": "mask", "epoch": "epoch",
+           "l1_hole": "hole L1 (grey levels)", "l1_hole_sem": "s.e. (L1)",
+           "psnr_full": "whole-image PSNR (dB)", "psnr_full_sem": "s.e. (whole PSNR)",
+           "ssim_full": "whole-image SSIM", "ssim_full_sem": "s.e. (whole SSIM)",
+           "differs": "difference stated", "interval": "interval", "held_out": "held out",
+           "seeds": "seeds", "discriminator_epoch": "D epoch"}
 # The ablation's settings (inpaint.study.experiments' norm and weighting levels) in a sentence.
 SETTING_NAMES = {"l1": "the ℓ1 context loss", "l2": "the ℓ2 context loss",
                  "yeh": "Yeh's importance weights", "plain": "the plain mask"}
@@ -85,6 +90,16 @@ def number(value, digits: int = 2, unit: str = "") -> str:
     return text + (f" {unit}" if unit else "")
 
 
+P_COLUMNS = ("p", "p_holm")  # shown as p-values, not rounded to 0.00
+
+
+def p_value(value) -> str:
+    """A p-value: three decimals, or two significant digits below 0.001; NaN as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return BLANK
+    return f"{value:.1e}" if value < 1e-3 else f"{value:.3f}"
+
+
 def seconds(value: float) -> str:
     """A duration: "1.01 s" under a minute, "3.2 min" above."""
     return f"{value:.2f} s" if value < 60 else f"{value / 60:.1f} min"
@@ -100,16 +115,25 @@ def readable(table: pd.DataFrame, digits: int = 2, columns: dict | None = None) 
         values = shown[column]
         if column == "method":
             shown[column] = values.map(method)
-        elif values.dtype == bool or set(values.dropna().unique()) <= {True, False} and len(
-                values.dropna()) and values.dtype == object:
+        elif values.dtype == bool or (values.dtype == object and len(values.dropna())
+                                      and set(values.dropna().unique()) <= {True, False}):
             shown[column] = values.map(lambda v: BLANK if pd.isna(v) else ("yes" if v else "no"))
+        elif column in P_COLUMNS and pd.api.types.is_numeric_dtype(values):
+            shown[column] = values.map(p_value)
         elif pd.api.types.is_numeric_dtype(values):
-            shown[column] = values.map(lambda v: number(v, digits))
+            whole = values.dropna().map(lambda v: float(v).is_integer()).all()
+            shown[column] = values.map(  # a column of counts without decimals, else all with
+                lambda v: number(v, digits) if whole or pd.isna(v) else f"{v:,.{digits}f}")
         else:
             shown[column] = values.map(lambda v: BLANK if v is None or (
                 isinstance(v, float) and math.isnan(v)) else v)
-    if shown.index.name == "method" or all(isinstance(i, str) for i in shown.index):
-        shown.index = [method(i) if isinstance(i, str) else i for i in shown.index]
-        shown.index.name = table.index.name
-    shown.index.name = names.get(shown.index.name, shown.index.name)
+    if isinstance(shown.index, pd.MultiIndex):
+        shown.index = shown.index.set_levels(
+            [level.map(method) if pd.api.types.is_string_dtype(level) else level
+             for level in shown.index.levels])
+        shown.index = shown.index.set_names([names.get(n, n) for n in shown.index.names])
+    else:
+        if all(isinstance(i, str) for i in shown.index):
+            shown.index = pd.Index([method(i) for i in shown.index], name=table.index.name)
+        shown.index.name = names.get(shown.index.name, shown.index.name)
     return shown.rename(columns=lambda c: names.get(c, c) if isinstance(c, str) else method(c))
