@@ -255,3 +255,51 @@ def test_every_committed_page_opens_with_its_stamp(path):
     cells = notebook(path)["cells"]
     assert len(cells) > 1 and "build-stamp" in cells[1].get("metadata", {}).get("tags", []), (
         f"{path.name} has no stamp after its title (pipeline.stamp_page)")
+
+
+# --------------------------------------------------------------------------- the pages only read
+
+def test_the_page_writers_read_stored_results_and_compute_nothing(tmp_path, monkeypatch):
+    """The front page and README are written from the committed tables and the figures the
+    chapters saved: the solver, the fills and training are made to raise, and the pages are
+    still written."""
+    import shutil
+    from inpaint.method import solver
+    from inpaint.study import chapters, fills, gans
+    from inpaint.study.profiles import PROFILES
+    from inpaint.tools import pages
+    from inpaint.training import train
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a page writer computed instead of reading")
+    for module, name in ((solver, "complete"), (fills, "solve_and_score"), (fills, "gan_fills"),
+                         (fills, "compare_methods"), (gans, "ensure_trained"),
+                         (gans, "chosen_models"), (train, "train"),
+                         (gans.ShippedGAN, "load"), (gans.ShippedGAN, "generator"),
+                         (gans.TrainedRun, "load"), (gans.TrainedRun, "generator")):
+        monkeypatch.setattr(module, name, refuse)
+    tables = tmp_path / "tables"
+    shutil.copytree(PROJECT_ROOT / "book" / "_generated" / "tables", tables)
+    for figure in chapters.figures():  # what the chapters save, stood in for by any PNG
+        shutil.copyfile(PROJECT_ROOT / "book" / "_generated" / "samples_chosen_epoch.png",
+                        tables / f"{figure}.png")
+    monkeypatch.setenv(chapters.TABLES_ENV, str(tables))
+    generated = tmp_path / "generated"
+    monkeypatch.setattr(pages, "book_dirs", lambda settings: (tmp_path / "results", generated))
+    settings = PROFILES["cpu"]
+    pages.write_front_page(settings)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{pages.README_START}\nold\n{pages.README_END}\nend\n")
+    pages.write_readme_results(settings, generated=generated, readme=readme)
+    assert (generated / "front_completions.png").read_bytes() == (
+        tables / "front_completions.png").read_bytes()
+    assert (generated / "readme_masks.png").is_file() and (generated / "abstract.md").is_file()
+    text = readme.read_text()
+    assert "| Telea" in text and "hole PSNR (dB)" in text and "old" not in text
+
+
+def test_the_page_writers_import_no_solver_and_no_training():
+    source = (PROJECT_ROOT / "lib" / "inpaint" / "tools" / "pages.py").read_text()
+    for forbidden in ("inpaint.method.solver", "solve_and_score", "gan_fills", "ensure_trained",
+                      "chosen_models", "inpaint.training.train import train\n", "evaluated_gan"):
+        assert forbidden not in source, f"pages.py names {forbidden}"

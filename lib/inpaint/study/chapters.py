@@ -24,16 +24,19 @@ class Chapter:
     reads_tables: bool = False           # reads every other chapter's tables (the findings)
     command: str | None = None           # the long command that runs it; None: `make study`
     reads_parameters_of: tuple[str, ...] = ()  # other chapters whose parameters it reads
+    figures: tuple[str, ...] = ()        # figures it saves for the book's generated pages:
+                                         # runs/<profile>/tables/<figure>.png (`save_figure`)
 
 
 CHAPTERS: tuple[Chapter, ...] = (
     Chapter("01_training_curves", ("training_thirds", "schedules"), reads_chosen_epoch=False,
             reads_parameters_of=("02_checkpoint_selection",)),  # marks the epochs it selects from
     Chapter("02_checkpoint_selection", ("checkpoint_scores", "checkpoint_images"),
-            reads_chosen_epoch=False),
+            reads_chosen_epoch=False, figures=("samples_chosen_epoch",)),
     Chapter("03_lambda_norm_ablation", ("ablation_images", "lambda_realism", "lambda_caught")),
     Chapter("04_reconstruction_grids"),
-    Chapter("05_comparison", ("comparison_images", "celeba_images")),
+    Chapter("05_comparison", ("comparison_images", "celeba_images"),
+            figures=("front_completions", "readme_masks")),
     Chapter("06_solver_behaviour", ("rules",)),
     Chapter("07_beyond_yeh", ("beyond_centre", "beyond_verdict", "beyond_other_masks",
                               "beyond_celeba", "beyond_targets"), command="make beyond"),
@@ -135,6 +138,44 @@ def save_table(settings: Profile, name: str, table: pd.DataFrame) -> None:
     if not given:
         print(f"{name}.csv saved to {shown(folder)} (a run outside `inpaint study`: the study's tables "
               f"in {tables_dir(settings)} are left as they are)")
+
+
+def figure_writer(figure: str) -> str:
+    """The chapter that saves `figure`."""
+    for row in CHAPTERS:
+        if figure in row.figures:
+            return row.name
+    raise ValueError(f"no chapter saves a figure {figure!r}")
+
+
+def figures() -> tuple[str, ...]:
+    """Every figure a chapter saves for the generated pages."""
+    return tuple(name for row in CHAPTERS for name in row.figures)
+
+
+def save_figure(settings: Profile, name: str, figure) -> None:
+    """Save a figure the book's generated pages show (the front page's, README's) as <name>.png
+    beside the chapter's tables (see `save_table`), so that the page writers only copy it. `name`
+    must be one of the figures `CHAPTERS` lists. `figure`: a matplotlib figure, or a batch of
+    images in [-1, 1] (N, 3, H, W), saved as a grid of 8 columns."""
+    figure_writer(name)
+    given = os.environ.get(TABLES_ENV)
+    folder = Path(given) if given else hand_run_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_path(folder / f"{name}.png") as tmp:
+        if hasattr(figure, "savefig"):
+            figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+        else:
+            from torchvision.utils import save_image
+            save_image(figure, tmp, format="png", nrow=8, normalize=True, value_range=(-1, 1))
+
+
+def figure_file(settings: Profile, name: str) -> Path | None:
+    """The figure a chapter saved (`save_figure`), from the run's tables folder or the study's;
+    None if its chapter has not run for these settings' profile."""
+    figure_writer(name)
+    path = Path(os.environ.get(TABLES_ENV) or tables_dir(settings)) / f"{name}.png"
+    return path if path.is_file() else None
 
 
 def load_table(settings: Profile, name: str) -> pd.DataFrame | None:

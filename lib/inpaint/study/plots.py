@@ -18,14 +18,20 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from inpaint.method.pixels import to_uint8
+from inpaint.study import wording
 
 PAGE_PX = 690   # the width of the book's text column at a 1280 px window, in pixels
-MIN_PX = 9.5    # the smallest text on a figure, in pixels at PAGE_PX (9 and a margin)
+MIN_PX = 10.5   # the smallest text on a figure, in pixels at PAGE_PX (10 and a margin)
+PHONE_PX = 390  # the width a phone shows the front page's figure at
 DPI = 100       # pixels per inch of the figures the notebooks show
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p", "8", "d", "H", "1",
            "2", "3", "4", "+")
 
-plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": "figure"})
+# One colour-blind-safe palette for every figure (seaborn's "colorblind"); the functions here also
+# give each series a marker of its own (MARKERS), so no series is told by its colour alone.
+PALETTE = sns.color_palette("colorblind")
+plt.rcParams.update({"figure.dpi": DPI, "savefig.dpi": "figure",
+                     "axes.prop_cycle": plt.cycler(color=PALETTE)})
 
 
 def _figure_width(fig) -> float:
@@ -139,7 +145,7 @@ def scores_with_errors(scores: pd.DataFrame, column: str, ylabel: str, chosen: i
 
 
 def image_grid(rows: list[torch.Tensor], row_labels: list[str], col_labels: list[str] | None = None,
-               title: str | None = None, scale: float = 1.1):
+               title: str | None = None, scale: float = 1.1, min_px: float = MIN_PX):
     """A grid of images: rows[r] is float (C, 3, 64, 64) in [-1, 1], one row per label.
 
     Column titles are wrapped to their column; where a title would still run into its
@@ -161,9 +167,9 @@ def image_grid(rows: list[torch.Tensor], row_labels: list[str], col_labels: list
                 axis.set_ylabel(label, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
-    readable(fig)
+    readable(fig, min_px)
     if col_labels:
-        _column_titles(fig, list(axes[0]), [str(label) for label in col_labels])
+        _column_titles(fig, list(axes[0]), [str(label) for label in col_labels], min_px=min_px)
     return fig
 
 
@@ -175,7 +181,8 @@ def _titles_overlap(fig, axes) -> bool:
     return any(left.x1 + gap > right.x0 for left, right in zip(boxes, boxes[1:]))
 
 
-def _column_titles(fig, axes, labels: list[str], max_lines: int = 3) -> None:
+def _column_titles(fig, axes, labels: list[str], max_lines: int = 3,
+                   min_px: float = MIN_PX) -> None:
     """Titles over the first row's axes, wrapped to the column width, or numbered with a key
     under the figure where wrapping cannot keep neighbours apart."""
     labels = labels + [""] * (len(axes) - len(labels))
@@ -188,7 +195,7 @@ def _column_titles(fig, axes, labels: list[str], max_lines: int = 3) -> None:
             continue
         for axis, wrapped in zip(axes, lines):
             axis.set_title("\n".join(wrapped), fontsize=size)
-        readable(fig)
+        readable(fig, min_px)
         if not _titles_overlap(fig, axes):
             return
     for number, axis in enumerate(axes, 1):
@@ -197,7 +204,7 @@ def _column_titles(fig, axes, labels: list[str], max_lines: int = 3) -> None:
     line_chars = int(fig.get_figwidth() * 72 / (0.55 * size))
     fig.text(0.5, 0, "Columns: " + textwrap.fill(key, line_chars), ha="center", va="top",
              fontsize=size)
-    readable(fig)
+    readable(fig, min_px)
 
 
 def comparison_columns(examples: dict[str, torch.Tensor], columns: list[str], images,
@@ -207,7 +214,17 @@ def comparison_columns(examples: dict[str, torch.Tensor], columns: list[str], im
     each row's label ("image <position>" by default)."""
     images = list(range(images)) if isinstance(images, int) else list(images)
     rows = [torch.stack([examples[name][i] for name in columns]) for i in images]
-    return image_grid(rows, labels or [f"image {i}" for i in images], columns, title)
+    return image_grid(rows, labels or [f"image {i}" for i in images],
+                      [wording.method(name) for name in columns], title)
+
+
+def front_figure(examples: dict[str, torch.Tensor], columns: list[str], images,
+                 labels: list[str]):
+    """The front page's figure: `comparison_columns` with tiles and type large enough to read on
+    a phone (the text at least MIN_PX pixels when the figure is PHONE_PX wide)."""
+    rows = [torch.stack([examples[name][i] for name in columns]) for i in images]
+    return image_grid(rows, labels, [wording.method(name) for name in columns], scale=1.6,
+                      min_px=MIN_PX * PAGE_PX / PHONE_PX)
 
 
 def metric_bars(table: pd.DataFrame, x: str, y: str, hue: str | None = None, title: str = "",

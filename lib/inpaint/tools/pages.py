@@ -12,7 +12,6 @@ from importlib import metadata
 from pathlib import Path
 import pandas as pd
 import torch
-from torchvision.utils import save_image
 
 from inpaint.data.cache import load_images
 from inpaint.data.registry import DATASETS, locate
@@ -21,10 +20,9 @@ from inpaint.method.device import describe_machine, pick_device
 from inpaint.method.precision import resolve_precision
 from inpaint.study import chapters
 from inpaint.study.chapters import load_table, tables_dir
-from inpaint.study.experiments import validation_images
 from inpaint.study.fills import summary
-from inpaint.study.gans import (RUNS_DIR, RUN_NAMES, ShippedGAN, chosen_epoch, chosen_models,
-                                evaluated_gan, run_config, run_dir)
+from inpaint.study.gans import (RUNS_DIR, RUN_NAMES, ShippedGAN, TrainedRun, chosen_epoch,
+                                run_config, run_dir)
 from inpaint.study.profiles import Profile
 from inpaint.tools.fingerprints import (BOOK_DIR, GENERATED_DIR, PUBLISHED, RESULTS_DIR, TRAINED,
                                         book_dirs, long_notebook_status, read_stamps)
@@ -140,7 +138,7 @@ def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_secon
     long_seconds = {name: stamps[name]["seconds"] for name in chapters.long_commands()
                     if name in stamps}
     status = long_notebook_status(settings)
-    gan, epoch = evaluated_gan(settings), chosen_epoch(settings)
+    gan, epoch = evaluated(settings), chosen_epoch(settings)
     scratch = run_config(settings)
     if isinstance(gan, ShippedGAN):
         info = shipped.run_info(gan.name)
@@ -175,10 +173,7 @@ def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_secon
                      "its last result.")
                   for name, value in long_seconds.items())
         + " See {doc}`reproducibility` for the commands and each step's time.\n")
-    with torch.no_grad():
-        samples = gan.generator(epoch)(gan.fixed_noise())
-    save_image(samples, generated / "samples_chosen_epoch.png", nrow=8, normalize=True,
-               value_range=(-1, 1))
+    copy_figure(settings, "samples_chosen_epoch", generated / "samples_chosen_epoch.png")
     (generated / "data_summary.md").write_text(data_summary(settings))
     (generated / "book_stamp.md").write_text(book_stamp(settings, sum(minutes.values())))
     (generated / "environment.md").write_text(environment(
@@ -238,101 +233,89 @@ README = PROJECT_ROOT / "README.md"
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def write_readme_results(settings: Profile) -> None:
+def copy_figure(settings: Profile, name: str, target: Path) -> bool:
+    """Copy the figure a chapter saved (`chapters.save_figure`) to `target`; False, and a line
+    saying which chapter to run, when it has not saved one."""
+    saved = chapters.figure_file(settings, name)
+    if saved is None:
+        print(f"no {name}.png for profile {settings.name}: run "
+              f"{chapters.figure_writer(name)} (`make study`) to make it")
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(saved, target)
+    return True
+
+
+def evaluated(settings: Profile):
+    """The GAN the chapters evaluate (see `gans`), but never trained here: the pages only
+    read its record (config, log) of the run the study already made."""
+    if settings.study.shipped:
+        return ShippedGAN(settings.study.shipped)
+    return TrainedRun(key=f"{settings.name}/main", label=f"{settings.name} model",
+                      run=run_dir(settings, "main"))
+
+
+def evaluated_key(settings: Profile) -> str:
+    """The evaluated GAN's key (book/choices.yml), named without loading or training it."""
+    return settings.study.shipped or f"{settings.name}/main"
+
+
+def write_readme_results(settings: Profile, generated: Path = GENERATED_DIR,
+                         readme: Path | None = None) -> None:
     """The pictures and the headline table at the top of README.md, from the published results:
-    book/_generated/readme_masks.png (one row per mask kind: corrupted, GAN, Telea, original) and
-    the centre-mask rows of runs/<profile>/comparison.csv, between the README's results markers.
+    readme_masks.png (one row per mask kind: corrupted, GAN, Telea, original), saved by the
+    comparison chapter, and the centre-mask rows of its comparison table, between the README's
+    results markers. Reads stored results only: nothing here trains or searches.
     The README links the front-page samples (samples_chosen_epoch.png) as they are."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from inpaint.method.baselines import BASELINES
-    from inpaint.study.fills import solve_and_score
-    from inpaint.study.experiments import solver_config
-    from inpaint.method.masks import MASK_KINDS, make_mask
-    from inpaint.study.plots import image_grid
-
-    generator, discriminator = chosen_models(settings)
-    truth = validation_images(settings, n=1)
-    rows = []
-    for kind in MASK_KINDS:
-        mask = make_mask(kind, 1)
-        result = solve_and_score(generator, discriminator, truth, mask, solver_config(settings),
-                         progress=False)
-        rows.append(torch.cat([truth * mask, result.outputs["poisson"],
-                               BASELINES["telea"](truth, mask), truth]))
-    figure = image_grid(rows, [f"mask: {kind}" for kind in MASK_KINDS],
-                        ["corrupted", "GAN + Poisson", "Telea", "original"], scale=1.3)
-    figure.savefig(GENERATED_DIR / "readme_masks.png", dpi=90)
-
+    from inpaint.study import wording
     from inpaint.study.findings import method_tests
+    readme = readme or README
+    copy_figure(settings, "readme_masks", generated / "readme_masks.png")
     metrics = load_table(settings, "comparison_images")
+    scores = load_table(settings, "checkpoint_scores")
     centre = metrics[metrics["mask"] == "center"]
     table = summary(centre, ["method"]).reset_index()
-    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]].round(2)
+    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]]
     tests = method_tests(metrics, "center")
     table["GAN + Poisson minus it (paired, 95% CI)"] = table.method.map(
         {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
     ).fillna("")
     n = centre.image.nunique()
-    gan = evaluated_gan(settings)
+    epoch = int(scores.index[scores.chosen.astype(bool)][0])
     block = "\n".join([
         README_START,
-        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(settings)}, {n} Tiny ImageNet "
+        f"Centre 32x32 hole, {evaluated_key(settings)} at epoch {epoch}, {n} Tiny ImageNet "
         f"validation photographs (`{settings.name}` profile; written by `make study`; the last "
         f"column "
         f"is the paired difference image by image, with its 95% interval, Holm-corrected "
         f"verdicts in the findings chapter):",
         "",
-        table.rename(columns={"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "± s.e.",
-                              "ssim_hole": "hole SSIM"}).to_markdown(index=False),
+        wording.readable(table.set_index("method")).rename(
+            columns={"hole PSNR (dB)": "hole PSNR (dB)", "s.e.": "± s.e."}).reset_index()
+        .rename(columns={"index": "method"}).to_markdown(index=False),
         README_END])
-    text = README.read_text()
+    text = readme.read_text()
     start, end = text.index(README_START), text.index(README_END) + len(README_END)
-    README.write_text(text[:start] + block + text[end:])
+    readme.write_text(text[:start] + block + text[end:])
 
 
 def write_front_page(settings: Profile) -> None:
     """The front page's abstract (abstract.md, from the saved tables, `findings.abstract`) and its
-    result figure (front_completions.png): four held-out photographs of the comparison chapter,
-    the two where Yeh's search beats Telea most and the two where it loses most, completed by
-    each method. Each image's starting codes are its own, so the fills are the chapter's."""
-    import matplotlib
-    matplotlib.use("Agg")
-    from inpaint.method.baselines import BASELINES
-    from inpaint.study.fills import YEH, gan_fills, method_name, per_image
-    from inpaint.study.experiments import solver_config
+    result figure (front_completions.png), saved by the comparison chapter: held-out photographs
+    where Yeh's search beats Telea most and where it loses most, completed by each method. Reads
+    stored results only: nothing here trains or searches."""
     from inpaint.study.findings import abstract, load_tables
-    from inpaint.method.masks import make_mask
-    from inpaint.study.plots import image_grid
-
     generated = book_dirs(settings)[1]
+    generated.mkdir(parents=True, exist_ok=True)
     saved = load_tables(settings)
     (generated / "abstract.md").write_text(abstract(saved) + "\n")
-    if saved["comparison_images"] is None:
-        return
-    centre = saved["comparison_images"].query("mask == 'center'")
-    gain = (per_image(centre, "method")[YEH] - per_image(centre, "method")["telea"]).sort_values()
-    chosen = [*gain.index[::-1][:2], *gain.index[:2]]
-    truth = validation_images(settings, n=int(centre.image.max()) + 1)[chosen]
-    mask = make_mask("center", len(truth))
-    config = solver_config(settings)
-    fills, _, _ = gan_fills(*chosen_models(settings), truth, mask, config, "GAN",
-                            ensembles=(config.restarts,), progress=False)
-    fills.update({name: method(truth, mask) for name, method in BASELINES.items()})
-    ensemble = method_name(fill="ensemble", starts=config.restarts)
-    columns = ["corrupted", method_name(blend="paste"), YEH, ensemble, "telea", "navier-stokes",
-               "biharmonic", "true"]
-    examples = {"corrupted": truth * mask, "true": truth, **fills}
-    rows = [torch.stack([examples[name][i] for name in columns]) for i in range(len(truth))]
-    labels = [f"photo {image + 1}\nGAN {gain[image]:+.1f} dB\nvs Telea" for image in chosen]
-    figure = image_grid(rows, labels, columns, scale=1.6)  # larger tiles: labels read at page width
-    figure.savefig(generated / "front_completions.png", dpi=150, bbox_inches="tight")
+    copy_figure(settings, "front_completions", generated / "front_completions.png")
 
 
 def data_summary(settings: Profile) -> str:
     """A Markdown table of the images each model and notebook used, with dropped counts."""
     rows = []
-    gan = evaluated_gan(settings)
+    gan = evaluated(settings)
     if isinstance(gan, ShippedGAN):  # trained elsewhere: its own record says what it saw
         rows.append({"use": f"training: {gan.key}, the evaluated model (on a GPU)",
                      "dataset": gan.config()["dataset"],

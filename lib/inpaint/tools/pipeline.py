@@ -110,11 +110,13 @@ def adopt_tables(notebook: str, settings: Profile, folder: Path) -> None:
     tables replaces the study's copy, and one the run did not save is removed (it belonged to
     an earlier result)."""
     study = tables_dir(settings)
-    for name in chapters.chapter(notebook).writes:
-        if (folder / f"{name}.csv").is_file():
-            os.replace(folder / f"{name}.csv", study / f"{name}.csv")
+    row = chapters.chapter(notebook)
+    files = [f"{name}.csv" for name in row.writes] + [f"{name}.png" for name in row.figures]
+    for file in files:
+        if (folder / file).is_file():
+            os.replace(folder / file, study / file)
         else:
-            (study / f"{name}.csv").unlink(missing_ok=True)
+            (study / file).unlink(missing_ok=True)
 
 
 def record_paths(path: Path, source: Path, output: Path) -> None:
