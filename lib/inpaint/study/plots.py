@@ -107,8 +107,12 @@ def training_curves(log: pd.DataFrame, window: int = 50, marked_epochs=(),
             line, = axis.plot(series.index, series.values, alpha=0.2, linewidth=0.6)
             axis.plot(series.index, moving_average(series, window).values, color=line.get_color(),
                       linewidth=1.8, label=f"{label} (moving average, {window} steps)")
-        axis.legend(loc="upper right")
         axis.grid(alpha=0.3)
+    # The legends go to the side the marked epochs leave free, so that they hide no marker.
+    marked_steps = [log.step[log.epoch == epoch].max() for epoch in marked_epochs]
+    late = bool(marked_steps) and min(marked_steps) > (log.step.min() + log.step.max()) / 2
+    for axis in (top, bottom):
+        axis.legend(loc="upper left" if late else "upper right")
     for epoch in marked_epochs:
         step = log.step[log.epoch == epoch].max()
         for axis in (top, bottom):
