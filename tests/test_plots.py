@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from inpaint.study import plots
+from inpaint.study import plots, wording
 
 METHODS = ["GAN (paste)", "GAN (poisson)", "GAN ensemble of 8 starts (poisson)", "mean", "telea",
            "navier-stokes", "biharmonic", "Yeh et al. (reported)", "Context Encoders",
@@ -73,7 +73,7 @@ def test_realism_plot_names_every_point_and_spans_its_intervals():
     legend = [text.get_text() for text in axis.get_legend().get_texts()]
     # each point's number, beside it and before its name in the legend
     assert numbers == [str(i) for i in range(1, len(METHODS) + 1)]
-    assert legend == [f"{i}  {name}" for i, name in enumerate(METHODS, start=1)]
+    assert legend == [f"{i}  {wording.method(name)}" for i, name in enumerate(METHODS, start=1)]
     low, high = axis.get_xlim()
     assert low <= table.critic_low.min() and high >= table.critic_high.max()
     assert low > 0.5  # the chance line is left out when no interval reaches it

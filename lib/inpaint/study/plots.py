@@ -70,11 +70,12 @@ def readable(fig, min_px: float = MIN_PX, tight: bool = True):
 
 
 def distinct_styles(names) -> dict[str, dict]:
-    """{name: {"color", "marker"}}, no two names sharing a colour: tab10 up to 10 names, tab20's
-    strong shades then its light ones up to 20, and a marker of its own for each name."""
+    """{name: {"color", "marker"}}, no two names sharing a colour: the colour-blind-safe PALETTE
+    up to 10 names, tab20's strong shades then its light ones up to 20, and a marker of its own
+    for each name (which tells the series apart where colours do not)."""
     names = list(dict.fromkeys(names))
-    if len(names) <= 10:
-        colours = list(plt.get_cmap("tab10").colors)
+    if len(names) <= len(PALETTE):
+        colours = list(PALETTE)
     else:
         tab20 = list(plt.get_cmap("tab20").colors)
         colours = tab20[0::2] + tab20[1::2]
@@ -118,7 +119,7 @@ def training_curves(log: pd.DataFrame, window: int = 50, marked_epochs=(),
         for axis in (top, bottom):
             axis.axvline(step, color="grey", linewidth=0.8, linestyle=":")
         top.annotate(f"{epoch}", (step, 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                     textcoords="offset points", ha="left", va="top", fontsize=8, color="grey")
+                     textcoords="offset points", ha="left", va="top", color="grey")
     if batch_size:
         post = top.secondary_xaxis("top", functions=(lambda s: s * batch_size / 64,
                                                      lambda p: p * 64 / batch_size))
@@ -283,6 +284,25 @@ def trajectories(history: np.ndarray, label: str, axis=None, log_y: bool = False
     return axis
 
 
+def _place_labels(fig, axis, labels) -> None:
+    """Write each (text, x, y, colour) beside its point, at the first of a few offsets where it
+    overlaps no label already placed, so that crowded points keep legible numbers."""
+    offsets = [(5, 4), (5, -14), (-14, 4), (-14, -14), (10, 14), (-20, 14), (10, -24),
+               (-20, -24), (18, -5), (-28, -5)]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    for text, x, y, colour in labels:
+        for dx, dy in offsets:
+            note = axis.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                                 color=colour, fontweight="bold")
+            box = note.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed) or (dx, dy) == offsets[-1]:
+                placed.append(box)
+                break
+            note.remove()
+
+
 def realism_against_psnr(table: pd.DataFrame, title: str = ""):
     """Each method as a point: critic accuracy (x; 0.5 = indistinguishable from real photographs)
     against mean hole PSNR (y), with the critic's 95% interval and +-1.96 standard errors of the
@@ -298,13 +318,13 @@ def realism_against_psnr(table: pd.DataFrame, title: str = ""):
         axis.errorbar(row.critic, row.psnr_hole, yerr=1.96 * row.psnr_hole_sem,
                       xerr=[[row.critic - row.critic_low], [row.critic_high - row.critic]],
                       fmt=styles[name]["marker"], color=styles[name]["color"], capsize=3,
-                      markersize=7, label=f"{number}  {name}")
-        axis.annotate(str(number), (row.critic, row.psnr_hole), xytext=(5, 4),
-                      textcoords="offset points", color=styles[name]["color"],
-                      fontweight="bold")
+                      markersize=7, label=f"{number}  {wording.method(name)}")
     low, high = table.critic_low.min(), table.critic_high.max()
     margin = 0.05 * max(high - low, 0.05)
     axis.set_xlim(low - margin, high + margin)
+    readable(fig)
+    _place_labels(fig, axis, [(str(number), row.critic, row.psnr_hole, styles[name]["color"])
+                              for number, (name, row) in enumerate(table.iterrows(), start=1)])
     if low - margin <= 0.5 <= high + margin:
         axis.axvline(0.5, color="grey", linestyle=":", linewidth=1)
     axis.set_xlabel("critic accuracy, real against filled (0.5: cannot tell; 1: always caught)")
