@@ -138,7 +138,7 @@ def write_generated_pages(settings: Profile, stage_seconds: dict, notebook_secon
     long_seconds = {name: stamps[name]["seconds"] for name in chapters.long_commands()
                     if name in stamps}
     status = long_notebook_status(settings)
-    gan, epoch = evaluated(settings), chosen_epoch(settings)
+    gan, epoch = evaluated_model(settings), chosen_epoch(settings)
     scratch = run_config(settings)
     if isinstance(gan, ShippedGAN):
         info = shipped.run_info(gan.name)
@@ -246,7 +246,7 @@ def copy_figure(settings: Profile, name: str, target: Path) -> bool:
     return True
 
 
-def evaluated(settings: Profile):
+def evaluated_model(settings: Profile):
     """The GAN the chapters evaluate (see `gans`), but never trained here: the pages only
     read its record (config, log) of the run the study already made."""
     if settings.study.shipped:
@@ -315,7 +315,7 @@ def write_front_page(settings: Profile) -> None:
 def data_summary(settings: Profile) -> str:
     """A Markdown table of the images each model and notebook used, with dropped counts."""
     rows = []
-    gan = evaluated(settings)
+    gan = evaluated_model(settings)
     if isinstance(gan, ShippedGAN):  # trained elsewhere: its own record says what it saw
         rows.append({"use": f"training: {gan.key}, the evaluated model (on a GPU)",
                      "dataset": gan.config()["dataset"],
