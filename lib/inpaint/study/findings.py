@@ -343,8 +343,8 @@ def table_1_finding(faces: pd.DataFrame, model: str) -> str:
             + stats.verdict("GAN + Poisson", "Telea", tests[mask])
             + f"; the paper's order (Yeh {side} CE) is {order} by ours against Telea.")
     n = int(table.faces.iloc[0])
-    return (f"On {n} held-out CelebA faces per mask, with {model} (hole PSNR; paired tests "
-            f"Holm-corrected over the {len(table)} masks):\n\n"
+    return (f"On {n} held-out CelebA faces per mask, with {model}. Hole PSNR, with paired tests "
+            f"Holm-corrected over the {len(table)} masks:\n\n"
             + "\n".join(f"- {line}" for line in lines))
 
 
