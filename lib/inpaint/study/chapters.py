@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 
-from inpaint.files import atomic_path, shown
+from inpaint.files import atomic_path
 from inpaint.study.gans import RUNS_DIR
 from inpaint.study.profiles import Profile
 
@@ -136,7 +136,7 @@ def save_table(settings: Profile, name: str, table: pd.DataFrame) -> None:
     with atomic_path(folder / f"{name}.csv") as tmp:
         table.to_csv(tmp)
     if not given:
-        print(f"{name}.csv saved to {shown(folder)} (a run outside `inpaint study`: the study's tables "
+        print(f"{name}.csv saved to {folder} (a run outside `inpaint study`: the study's tables "
               f"in {tables_dir(settings)} are left as they are)")
 
 
