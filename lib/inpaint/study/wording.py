@@ -30,7 +30,8 @@ COLUMNS = {"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "s.e.", "ssim_hole": 
            "l1_hole": "hole L1 (grey levels)", "l1_hole_sem": "s.e. (L1)",
            "psnr_full": "whole-image PSNR (dB)", "psnr_full_sem": "s.e. (whole PSNR)",
            "ssim_full": "whole-image SSIM", "ssim_full_sem": "s.e. (whole SSIM)",
-           "differs": "difference stated", "interval": "interval", "held_out": "held out",
+           "differs": "difference stated", "chosen": "chosen", "psnr_better": "closer (PSNR)",
+           "more_realistic": "more realistic", "closer": "closer", "both": "both", "interval": "interval", "held_out": "held out",
            "seeds": "seeds", "discriminator_epoch": "D epoch"}
 # The ablation's settings (inpaint.study.experiments' norm and weighting levels) in a sentence.
 SETTING_NAMES = {"l1": "the ℓ1 context loss", "l2": "the ℓ2 context loss",
@@ -40,6 +41,9 @@ SETTING_NAMES = {"l1": "the ℓ1 context loss", "l2": "the ℓ2 context loss",
 SCHEDULE_NAMES = {"joint": "joint D and G steps", "blocks": "the post's 30:10 blocks"}
 RULE_NAMES = {"gd": "gradient descent", "adam": "Adam"}
 BLANK = "—"  # what a missing number is shown as
+# The columns that state a verdict, shown first so that a wide table never clips them.
+VERDICT_COLUMNS = ("differs", "tied", "best", "chosen", "psnr_better", "more_realistic", "closer",
+                   "both", "paper's number", "paper's order")
 
 
 def method(name: str) -> str:
@@ -106,11 +110,12 @@ def seconds(value: float) -> str:
 
 
 def readable(table: pd.DataFrame, digits: int = 2, columns: dict | None = None) -> pd.DataFrame:
-    """A table as the page shows it: reader column (and index) names with units (`COLUMNS`, then
-    `columns`), method names as proper nouns, numbers formatted by `number` (NaN as a dash),
+    """A table as the page shows it: its verdict columns first (`VERDICT_COLUMNS`), reader column
+    (and index) names with units (`COLUMNS`, then `columns`), method names as proper nouns, numbers formatted by `number` (NaN as a dash),
     True/False as yes/no. The stored table is left as it is."""
     names = {**COLUMNS, **(columns or {})}
-    shown = table.copy()
+    first = [column for column in VERDICT_COLUMNS if column in table.columns]
+    shown = table[first + [column for column in table.columns if column not in first]].copy()
     for column in shown.columns:
         values = shown[column]
         if column == "method":
