@@ -7,8 +7,9 @@ typed by hand.
 Every comparison goes through `inpaint.study.stats`: paired, image by image, wherever the two sides
 ran
 on the same images (the same photographs, masks and starting codes), with the mean difference,
-its 95% interval, n and the signed-rank test; families (the lambda grid, the checkpoints, the
-methods of one mask kind) are Holm-corrected. Each function takes the tables it needs (pandas
+its 95% interval, n and the matching test; families (the lambda grid, the checkpoints, the
+methods of one mask kind) are Holm-corrected, with Holm-adjusted intervals, so that a difference
+is stated exactly when its interval excludes 0 (`inpaint.study.stats`). Each function takes the tables it needs (pandas
 DataFrames as saved) and returns Markdown.
 """
 from __future__ import annotations
