@@ -90,7 +90,8 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
         flat.append(lam)
     n = next(iter(tests.values())).n
     header = (f"Hole PSNR (Poisson-blended, ℓ1, Yeh's weights), each λ against λ = 0 on the same "
-              f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ:")
+              f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ, with "
+              f"Holm-adjusted 95% intervals:")
     text = [f"λ = {lam_label(lam)}: " + stats.interval_text(c) + (" — **differs**" if c.differs
                                                                     else "")
             for lam, c in tests.items()]
@@ -507,7 +508,8 @@ def selection_finding(scores: pd.DataFrame, images: pd.DataFrame) -> str:
     chosen = int(scores.index[scores.chosen][0])
     n = images.image.nunique()
     text = (f"Scored by the hole PSNR of their pasted completions on the same {n} images, each "
-            f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}): "
+            f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}, "
+            f"Holm-adjusted 95% intervals): "
             + "; ".join(f"epoch {e} {row.difference:+.2f} dB [{row.low:+.2f}, {row.high:+.2f}]"
                         for e, row in others.iterrows())
             + f". {len(tied)} of the {len(table)} checkpoints (epoch{'s' if len(tied) > 1 else ''} "
