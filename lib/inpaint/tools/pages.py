@@ -209,6 +209,25 @@ README = PROJECT_ROOT / "README.md"
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
+def results_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The README's centre-mask table from chapter 05's per-image table: each method's images,
+    mean hole PSNR, its standard error and hole SSIM, printed as the chapter prints them (the
+    same stored mean, rounded once), and the GAN minus each classical fill with its Holm-adjusted
+    interval (`findings.method_tests`, as the findings state it)."""
+    from inpaint.study.findings import method_tests
+    centre = metrics[metrics["mask"] == "center"]
+    table = summary(centre, ["method"]).reset_index()
+    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]]
+    table = table.assign(**{column: table[column].map("{:.2f}".format)  # as the chapter prints
+                            for column in ("psnr_hole", "psnr_hole_sem", "ssim_hole")})
+    table.insert(1, "images", table.method.map(centre.groupby("method").image.nunique()))
+    tests = method_tests(metrics, "center")
+    table["GAN + Poisson minus it (paired, Holm-adjusted 95% interval)"] = table.method.map(
+        {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
+    ).fillna("")
+    return table
+
+
 def write_readme_results(settings: Profile) -> None:
     """The pictures and the headline table at the top of README.md, from the published results:
     book/_generated/readme_masks.png (one row per mask kind: corrupted, GAN, Telea, original) and
@@ -235,24 +254,18 @@ def write_readme_results(settings: Profile) -> None:
                         ["corrupted", "GAN + Poisson", "Telea", "original"], scale=1.3)
     figure.savefig(GENERATED_DIR / "readme_masks.png", dpi=90)
 
-    from inpaint.study.findings import method_tests
     metrics = load_table(settings, "comparison_images")
     centre = metrics[metrics["mask"] == "center"]
-    table = summary(centre, ["method"]).reset_index()
-    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]].round(2)
-    tests = method_tests(metrics, "center")
-    table["GAN + Poisson minus it (paired, 95% CI)"] = table.method.map(
-        {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
-    ).fillna("")
+    table = results_table(metrics)
     n = centre.image.nunique()
     gan = evaluated_gan(settings)
     block = "\n".join([
         README_START,
-        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(settings)}, {n} Tiny ImageNet "
-        f"validation photographs (`{settings.name}` profile; written by `make study`; the last "
-        f"column "
-        f"is the paired difference image by image, with its 95% interval, Holm-corrected "
-        f"verdicts in the findings chapter):",
+        f"Centre 32x32 hole, {gan.key} at epoch {chosen_epoch(settings)}, Tiny ImageNet "
+        f"validation photographs ({n} for the shipped model and the classical fills, `images` "
+        f"for each row; `{settings.name}` profile; written by `make study`; the last column is "
+        f"the paired difference image by image, with its Holm-adjusted 95% interval over the "
+        f"classical fills, verdicts in the findings chapter):",
         "",
         table.rename(columns={"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "± s.e.",
                               "ssim_hole": "hole SSIM"}).to_markdown(index=False),
