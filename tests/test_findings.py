@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint.study import chapters, findings
+from inpaint.study import chapters, findings, stats
 from inpaint.study.fills import FIRST_START, YEH, YEH_PASTE
 from inpaint.study.profiles import get_profile
 
@@ -81,6 +81,7 @@ def test_missing_notebooks_are_named(tmp_path, monkeypatch):
     settings = get_profile("ci")
     monkeypatch.setenv(chapters.TABLES_ENV, str(chapters.tables_dir(settings)))  # as `study` runs it
     chapters.save_table(settings, "rules", pd.DataFrame({"x": [1]}, index=["gd"]))
+    chapters.save_table(settings, "rules_images", pd.DataFrame({"x": [1]}))
     tables = {name: chapters.load_table(settings, name) for name in chapters.tables()}
     assert tables["rules"] is not None and tables["ablation_images"] is None
     assert "06_solver_behaviour" not in findings.missing(tables)
@@ -178,3 +179,36 @@ def test_table_1_sets_the_other_readings_beside_the_row_they_read():
     text = findings.table_1_finding(faces({**PAPER_LEVELS, "blocks": 16.0},
                                           dict.fromkeys(list(PAPER_LEVELS) + ["blocks"], 0)), "m")
     assert "**pattern, read as blocks**" in text
+
+
+def rules(shift: float, sd: float, n: int = 16, seed: int = 5):
+    base = levels(seed)[:n]
+    adam = base + shift + np.random.default_rng(seed).normal(0, sd, n)
+    images = pd.DataFrame([{"image": i, "rule": rule, "psnr_hole": v} for rule, column in
+                           (("gd", base), ("adam", adam)) for i, v in enumerate(column)])
+    summary = pd.DataFrame({"tol": 1e-4, "stopped": 0, "images": n, "cap": 200,
+                            "crossed_post_tol": 0, "post_tol": 1.2288,
+                            "hole PSNR (Poisson)": [base.mean(), adam.mean()]},
+                           index=pd.Index(["gd", "adam"], name="rule"))
+    return summary, images
+
+
+def test_adam_against_gradient_descent_is_tested_paired_and_says_what_n_it_would_need():
+    clear = findings.rules_finding(*rules(0.4, 0.1))
+    assert "Adam is above gradient descent by 0.3" in clear and "n = 16" in clear
+    unclear = findings.rules_finding(*rules(0.1, 1.0))
+    assert "would need about" in unclear and "is above" not in unclear
+    wide = rules(0.1, 1.0)[1].pivot(index="image", columns="rule", values="psnr_hole")
+    c = findings.rules_test(rules(0.1, 1.0)[1])
+    needed = stats.images_needed(float((wide.adam - wide.gd).std(ddof=1)), abs(c.difference))
+    assert f"{needed:,} images" in unclear
+    assert "descriptive" in findings.rules_finding(rules(0.1, 1.0)[0])  # no per-image table
+
+
+def test_mscoco_is_among_the_rivals_when_its_table_is_there():
+    coco = comparison(0.0, 0.0, telea=0.4)
+    saved = {"coco_images": coco}
+    assert [r.images for r in findings.all_rivals(saved)] == [
+        "MSCOCO photographs (out of distribution)"]
+    assert "**MSCOCO photographs (out of distribution), center** (64 images)" in \
+        findings.rivals_finding(saved)

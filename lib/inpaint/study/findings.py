@@ -247,6 +247,7 @@ RIVAL_TABLES = {
     "celeba_images": ("CelebA faces (the comparison chapter's small faces model)",
                       "05_comparison"),
     "faces_images": ("CelebA faces (the faces chapter's model)", "08_faces"),
+    "coco_images": ("MSCOCO photographs (out of distribution)", "05_comparison"),
 }
 
 
@@ -462,8 +463,33 @@ def faces_model(grid: pd.DataFrame) -> str:
             f"chapter's grid, chosen on other held-out faces than these")
 
 
-def rules_finding(rules: pd.DataFrame) -> str:
+def rules_test(rules_images: pd.DataFrame) -> stats.Comparison:
+    """Adam against gradient descent on the hole PSNR (Poisson), image by image (chapter 06:
+    the same images, mask and starting code for both rules)."""
+    wide = per_image(rules_images, "rule")
+    return stats.paired(wide["adam"], wide["gd"])
+
+
+def rules_finding(rules: pd.DataFrame, rules_images: pd.DataFrame | None = None) -> str:
+    """The post's stopping rule, and Adam against gradient descent: paired, with its bound, and
+    the images a verdict would need when the interval includes 0; without the per-image table
+    (a run of chapter 06 older than it), the means, described."""
     gd, adam = rules.loc["gd"], rules.loc["adam"]
+    if rules_images is not None:
+        c = rules_test(rules_images)
+        wide = per_image(rules_images, "rule")
+        sd = float((wide["adam"] - wide["gd"]).std(ddof=1))
+        compared = (f" On the hole PSNR (Poisson), image by image on those {c.n} images: "
+                    + stats.verdict("Adam", "gradient descent", c) + ".")
+        if not c.differs and abs(c.difference) > 0:
+            needed = stats.images_needed(sd, abs(c.difference))
+            compared += (f" An interval narrow enough to exclude 0 at the difference seen "
+                         f"({c.difference:+.2f} dB, per-image s.d. {sd:.2f} dB) would need about "
+                         f"{needed:,} images.")
+        return (f"Under the post's rule, gradient descent until ‖∇z‖₁ < {gd.tol:g} on our summed "
+                f"loss, {int(gd.stopped)} of {int(gd.images)} images stopped within "
+                f"{int(gd.cap)} iterations, and {int(gd.crossed_post_tol)} ever crossed the post's "
+                f"threshold converted to our units ({gd.post_tol:g})." + compared)
     return (f"Under the post's rule, gradient descent until ‖∇z‖₁ < {gd.tol:g} on our summed loss, "
             f"{int(gd.stopped)} of {int(gd.images)} images stopped within {int(gd.cap)} "
             f"iterations, and {int(gd.crossed_post_tol)} ever crossed the post's threshold "
@@ -668,8 +694,14 @@ def abstract(saved: dict) -> str:
             + f" ({next(iter(realism.values())).n} images).")
     if FIRST_START in set(centre.method):
         c = centre_test(comparison, YEH, FIRST_START)
-        sentences.append("Keeping the lowest-loss of several starts, the post's other next step: "
-                         + stats.verdict("the best start", "the first start", c) + ".")
+        ensembles = ensemble_names(set(centre.method))
+        k = next(k for k in range(2, 257)
+                 if ensembles and method_name(fill="ensemble", starts=k) == ensembles[-1])
+        sentences.append(
+            f"Keeping the lowest-loss of {k} starts, the post's other next step (the comparison "
+            f"chapter's K = {k}, n = {c.n}, the run this sentence cites; the beyond-Yeh "
+            f"chapter's runs with more starts save no per-image table of the best start against "
+            f"the first): " + stats.verdict("the best start", "the first start", c) + ".")
     faces, grid = saved.get("faces_images"), saved.get("faces_grid")
     celeba = saved.get("celeba_images")
     if faces is not None and grid is not None:
