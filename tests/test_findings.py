@@ -212,3 +212,14 @@ def test_mscoco_is_among_the_rivals_when_its_table_is_there():
         "MSCOCO photographs (out of distribution)"]
     assert "**MSCOCO photographs (out of distribution), center** (64 images)" in \
         findings.rivals_finding(saved)
+
+
+def test_scale_is_tested_paired_on_the_images_both_models_ran_on():
+    table = comparison(0.0, 0.0)
+    scratch = table[table.method == YEH].assign(method=findings.SCRATCH)
+    scratch = scratch[scratch.image < 20].assign(psnr_hole=lambda t: t.psnr_hole + 0.5
+                                                 + noise(40)[:20])
+    text = findings.scale_finding(pd.concat([table, scratch]))
+    assert "on 20 of the comparison's 64 images" in text and "is above the evaluated" in text
+    assert "n = 20" in text
+    assert "no second model" in findings.scale_finding(table)
