@@ -691,7 +691,8 @@ def abstract(saved: dict) -> str:
         "We rebuilt the 2017 course study of Yeh et al.'s latent-search inpainting from one "
         "command, on 64×64 Tiny ImageNet photographs with the central 32×32 square missing, and "
         "compared every choice the post and the paper made, image by image on the same images "
-        "and starting codes, with 95% intervals and Holm-corrected tests.",
+        "and starting codes, with 95% intervals, Holm-adjusted within each family of tests, a "
+        "difference stated exactly when its interval excludes 0.",
         f"On {n} held-out photographs ({link('comparison chapter', '05_comparison')}), "
         f"{rival.best_words()}; against it, {rival.against_best_words()}.",
         f"Of the post's next steps, Poisson blending against pasting: "
