@@ -35,15 +35,15 @@ from nbval.plugin import IPyNbCell
 FLOAT_TOLERANCE = 0.02
 FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?")
 SPACES = re.compile(r"\s+")
-PROSE_P = re.compile(r"(?<=\bp = )-?\d+\.\d+(?:e[-+]?\d+)?")
+PROSE_P = re.compile(r"(?<=\bp )(?:= -?\d+\.\d+(?:e[-+]?\d+)?|< \d(?:\.\d+)?e[-+]?\d+)")
 PROSE_BOOTSTRAP = "; bootstrap interval (skewed differences)"
 
 
 def without_test_details(text: str) -> str:
-    """`text` with the p-values of its verdicts ("p = 0.275") written as "p = P" and the note
+    """`text` with the p-values of its verdicts ("p = 0.275") written as "p = P" (or "p < 1e-04", a bootstrap p below its resolution) and the note
     that an interval is a bootstrap one left out: what swings with the last bits of a nil effect
     (see the module's docstring)."""
-    return PROSE_P.sub("P", text).replace(PROSE_BOOTSTRAP, "")
+    return PROSE_P.sub("= P", text).replace(PROSE_BOOTSTRAP, "")
 
 
 def agree(reference: str, actual: str) -> bool:

@@ -111,3 +111,9 @@ def test_tables_leave_the_interval_method_out_but_not_the_bounds():
     assert tables_agree(table("t", "0.01"), table("bootstrap", "0.02"))
     assert not tables_agree(table("t", "0.01"), table("t", "0.05"))
     assert not tables_agree(table("t", "0.01"), table("telea", "0.01"))
+
+
+def test_a_bootstrap_p_below_its_resolution_is_left_out_like_any_p():
+    stored = "by 5.79 dB (+5.79 dB [+3.33, +9.97], n = 8; paired BCa bootstrap p = 0.002)"
+    assert agree(stored, stored.replace("p = 0.002", "p < 1e-04"))
+    assert not agree(stored, stored.replace("n = 8", "n = 9"))

@@ -164,3 +164,11 @@ def test_the_images_a_verdict_needs():
     assert stats.images_needed(sd=0.4, half_width=0.1) == math.ceil((1.96 * 4) ** 2)
     # Two accuracies near 0.9 that differ by 0.03: about 1,570 held-out images each.
     assert 1400 < stats.proportion_images(0.9, 0.03) < 1700
+
+
+def test_a_bootstrap_p_of_0_is_said_as_below_its_resolution():
+    b, a = skewed_pair(40, 1.0, seed=2)
+    c = stats.paired(b, a)
+    assert c.interval == "bootstrap" and c.p == 0 and c.differs
+    assert f"p = < {1 / (stats.BOOTSTRAP_RESAMPLES + 1):.0e}" not in stats.interval_text(c)
+    assert "paired BCa bootstrap p < 1e-04" in stats.interval_text(c)

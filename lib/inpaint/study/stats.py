@@ -285,12 +285,13 @@ def interval_text(c: Comparison, unit: str = " dB", digits: int = 2) -> str:
     test = {"t": "paired t-test p", "bootstrap": "paired BCa bootstrap p",
             "welch": "unpaired, Welch t-test p"}[c.interval]
     p = c.p_holm
-    p_text = f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+    p_text = (f"< {1 / (BOOTSTRAP_RESAMPLES + 1):.0e}" if p == 0 and c.interval == "bootstrap"
+              else "= " + (f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"))  # 0: no resample crossed 0
     holm_note = f", Holm-corrected over {c.family_size}" if c.adjusted else ""
     boot = "; bootstrap interval (skewed differences)" if c.interval == "bootstrap" else ""
     named = f" ({interval_name(c)})" if c.adjusted else ""
     return (f"{f.format(c.difference)}{unit} [{f.format(c.low)}, {f.format(c.high)}]{named}, "
-            f"n = {c.n}; {test} = {p_text}{holm_note}{boot}")
+            f"n = {c.n}; {test} {p_text}{holm_note}{boot}")
 
 
 def null_words(name_a: str, name_b: str, c: Comparison, unit: str = " dB",
