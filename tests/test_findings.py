@@ -223,3 +223,23 @@ def test_scale_is_tested_paired_on_the_images_both_models_ran_on():
     assert "on 20 of the comparison's 64 images" in text and "is above the evaluated" in text
     assert "n = 20" in text
     assert "no second model" in findings.scale_finding(table)
+
+
+def test_sharpness_tells_a_blurred_fill_from_the_truth():
+    import torch
+    from inpaint.method.masks import make_mask
+    from inpaint.study.fills import hole_sharpness, sharpness_table
+    rng = torch.Generator().manual_seed(0)
+    truth = torch.rand(12, 3, 64, 64, generator=rng) * 2 - 1
+    blurred = torch.nn.functional.avg_pool2d(truth, 5, stride=1, padding=2)
+    mask = make_mask("center", 12)
+    assert all(b < t / 2 for b, t in zip(hole_sharpness(blurred, mask),
+                                         hole_sharpness(truth, mask)))
+    table = sharpness_table({YEH: truth * 0.9, findings.SCRATCH: blurred}, truth, mask)
+    comparison_table = comparison(0.0, 0.0)
+    scratch = comparison_table[comparison_table.method == YEH].assign(
+        method=findings.SCRATCH, psnr_hole=lambda t: t.psnr_hole + 0.5 + noise(41))
+    text = findings.scale_finding(pd.concat([comparison_table, scratch]), table)
+    assert "the trained-here model's fill is below the truth's by" in text
+    assert "the trained-here model's fill is below the evaluated model's by" in text
+    assert "with blurrier fills" in text

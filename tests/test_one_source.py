@@ -82,3 +82,12 @@ def test_images_are_numbered_from_1():
         assert label.startswith(f"image {position + 1}:")
         gain = wide.loc[position, YEH] - wide.loc[position, "telea"]
         assert label.endswith(f"{gain:+.1f} dB")
+
+
+def test_the_limitations_page_states_scale_from_the_findings_own_sentence():
+    saved = committed()
+    limitations = (PROJECT_ROOT / "book" / "limitations.md").read_text()
+    assert "```{include} _generated/scale.md" in limitations
+    written = (PROJECT_ROOT / "book" / "_generated" / "scale.md").read_text().strip()
+    assert written == findings.scale_finding(saved["comparison_images"],
+                                             saved.get("scale_images"))

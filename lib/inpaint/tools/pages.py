@@ -285,7 +285,7 @@ def write_front_page(settings: Profile) -> None:
     from inpaint.method.baselines import BASELINES
     from inpaint.study.fills import YEH, gan_fills, method_name, per_image
     from inpaint.study.experiments import solver_config
-    from inpaint.study.findings import abstract, load_tables
+    from inpaint.study.findings import abstract, load_tables, scale_finding
     from inpaint.method.masks import make_mask
     from inpaint.study.plots import image_grid
 
@@ -294,6 +294,9 @@ def write_front_page(settings: Profile) -> None:
     (generated / "abstract.md").write_text(abstract(saved) + "\n")
     if saved["comparison_images"] is None:
         return
+    # the limitations page's scale paragraph, from the same tables as the findings
+    (generated / "scale.md").write_text(scale_finding(saved["comparison_images"],
+                                                      saved.get("scale_images")) + "\n")
     centre = saved["comparison_images"].query("mask == 'center'")
     gain = (per_image(centre, "method")[YEH] - per_image(centre, "method")["telea"]).sort_values()
     chosen = [*gain.index[::-1][:2], *gain.index[:2]]
