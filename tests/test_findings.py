@@ -236,6 +236,7 @@ def test_sharpness_tells_a_blurred_fill_from_the_truth():
     assert all(b < t / 2 for b, t in zip(hole_sharpness(blurred, mask),
                                          hole_sharpness(truth, mask)))
     table = sharpness_table({YEH: truth * 0.9, findings.SCRATCH: blurred}, truth, mask)
+    table["images_seen"] = table.fill.map({YEH: 1_500_000, findings.SCRATCH: 37_500})
     comparison_table = comparison(0.0, 0.0)
     scratch = comparison_table[comparison_table.method == YEH].assign(
         method=findings.SCRATCH, psnr_hole=lambda t: t.psnr_hole + 0.5 + noise(41))
@@ -243,3 +244,4 @@ def test_sharpness_tells_a_blurred_fill_from_the_truth():
     assert "the trained-here model's fill is below the truth's by" in text
     assert "the trained-here model's fill is below the evaluated model's by" in text
     assert "with blurrier fills" in text
+    assert "had seen 1,500,000 images" in text and "the model trained here 37,500" in text

@@ -37,3 +37,17 @@ def test_the_larger_profiles_fit_both_parts_in_tiny_imagenet_s_validation_split(
     settings = get_profile(profile)
     assert experiments.tuning_overlap(settings, settings.chapters["05_comparison"].images,
                                       10_000) == 0
+
+
+def test_images_seen_is_steps_times_batch_from_the_run_s_log():
+
+    class Run:
+        def log(self):
+            import pandas as pd
+            return pd.DataFrame({"step": range(12), "epoch": [1] * 4 + [2] * 4 + [3] * 4})
+
+        def config(self):
+            return {"batch_size": 16}
+
+    assert experiments.images_seen(Run(), 2) == 8 * 16
+    assert experiments.images_seen(Run(), 3) == 12 * 16

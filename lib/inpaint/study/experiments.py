@@ -316,3 +316,11 @@ def smoothing_effect(images: torch.Tensor, sizes=(54, 32), method: str = "telea"
         filled = BASELINES[method](smooth, mask)
         rows.append(evaluate(filled, smooth, mask).reset_index().assign(size=size))
     return pd.concat(rows, ignore_index=True)
+
+
+def images_seen(gan, epoch: int) -> int:
+    """Training images a GAN's generator had seen by `epoch`: its training steps up to that
+    epoch (from its log: the last step logged, plus one) times its batch size."""
+    log = gan.log()
+    steps = int(log.loc[log.epoch <= epoch, "step"].max()) + 1
+    return steps * int(gan.config()["batch_size"])

@@ -394,6 +394,11 @@ def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = Non
                          + [stats.verdict("the trained-here model's fill",
                                           "the evaluated model's", tests["scale"], unit="")])
              + ".")
+    if "images_seen" in sharpness.columns:
+        seen = sharpness.groupby("fill").images_seen.first()
+        text += (f" In training, the evaluated model's generator had seen {seen[YEH]:,.0f} images "
+                 f"(steps times batch) by its chosen epoch, the model trained here "
+                 f"{seen[SCRATCH]:,.0f}.")
     if c.sign > 0 and tests["scale"].sign < 0:
         text += (" The model trained here scores higher on PSNR with blurrier fills: PSNR rewards "
                  "a smooth guess over a sharp wrong texture, so its lead says nothing about "
