@@ -394,6 +394,16 @@ def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = Non
                          + [stats.verdict("the trained-here model's fill",
                                           "the evaluated model's", tests["scale"], unit="")])
              + ".")
+    if "caught" in sharpness.columns:
+        wide = sharpness.pivot(index="image", columns="fill", values="caught")[[SCRATCH, YEH]]
+        wide = wide.dropna()
+        if len(wide) >= 2:
+            caught = stats.paired(wide[SCRATCH], wide[YEH])
+            text += (" Realism, the share of held-out real photographs a fresh critic found more "
+                     f"real than the fill (lower: more realistic; paired over the {caught.n} "
+                     "images some seed held out): "
+                     + stats.verdict("the trained-here model's fill", "the evaluated model's",
+                                     caught, unit="") + ".")
     if "images_seen" in sharpness.columns:
         seen = sharpness.groupby("fill").images_seen.first()
         text += (f" In training, the evaluated model's generator had seen {seen[YEH]:,.0f} images "
