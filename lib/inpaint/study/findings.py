@@ -411,8 +411,7 @@ def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = Non
                  f"{seen[SCRATCH]:,.0f}.")
     if c.sign > 0 and tests["scale"].sign < 0:
         text += (" The model trained here scores higher on PSNR with blurrier fills: PSNR rewards "
-                 "a smooth guess over a sharp wrong texture, so its lead says nothing about "
-                 "realism.")
+                 "a smooth guess over a sharp texture that is not the true one.")
     return text
 
 
