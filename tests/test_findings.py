@@ -240,7 +240,8 @@ def test_sharpness_tells_a_blurred_fill_from_the_truth():
     share = np.random.default_rng(3).uniform(0.2, 0.6, 12)
     table["caught"] = np.where(table.fill == "true", np.nan,
                                np.where(table.fill == YEH, np.resize(share, 36),
-                                        np.resize(share + 0.3, 36)))
+                                        np.resize(share, 36) + 0.3
+                                        + np.random.default_rng(4).normal(0, 0.01, 36)))
     comparison_table = comparison(0.0, 0.0)
     scratch = comparison_table[comparison_table.method == YEH].assign(
         method=findings.SCRATCH, psnr_hole=lambda t: t.psnr_hole + 0.5 + noise(41))
