@@ -10,7 +10,7 @@ widest number may then differ in spaces too. Anything larger is a changed result
 nbval's usual report naming the notebook and the cell.
 
 A table (a DataFrame's HTML) is compared cell by cell under its column names, and p-values
-(columns named `p` or `p_...`) are not compared: at the `ci` profile's 8 images, the signed-rank
+(columns named `p` or `p_...`) are not compared: at the `ci` profile's 8 images, the
 p of an effect that is nil (λ = 0.003 against λ = 0, the best start against the first when both
 are the same start) swings between 0.1 and 0.9 with those last bits. For the same reason the
 word saying how an interval was made (the `interval` column, "t" or "bootstrap") is not
@@ -18,7 +18,7 @@ compared: `stats.paired` takes the bootstrap when the differences' skewness pass
 skewness of a nil effect's differences swings as its p does (seen between an AMD EPYC and an
 Intel Xeon with AVX-512). The differences, their interval bounds and the verdicts in the same
 rows are compared like every other number. The table's text/plain form is the same table, and
-is taken as agreeing when its HTML does. In prose, a verdict's "signed-rank p = 0.275" and its
+is taken as agreeing when its HTML does. In prose, a verdict's "paired t-test p = 0.275" and its
 "; bootstrap interval (skewed differences)" are left out of the comparison in the same way
 (`without_test_details`); its difference, interval and words are not.
 
@@ -35,15 +35,15 @@ from nbval.plugin import IPyNbCell
 FLOAT_TOLERANCE = 0.02
 FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?")
 SPACES = re.compile(r"\s+")
-PROSE_P = re.compile(r"(?<=\bp = )-?\d+\.\d+(?:e[-+]?\d+)?")
+PROSE_P = re.compile(r"(?<=\bp )(?:= -?\d+\.\d+(?:e[-+]?\d+)?|< \d(?:\.\d+)?e[-+]?\d+)")
 PROSE_BOOTSTRAP = "; bootstrap interval (skewed differences)"
 
 
 def without_test_details(text: str) -> str:
-    """`text` with the p-values of its verdicts ("p = 0.275") written as "p = P" and the note
+    """`text` with the p-values of its verdicts ("p = 0.275") written as "p = P" (or "p < 1e-04", a bootstrap p below its resolution) and the note
     that an interval is a bootstrap one left out: what swings with the last bits of a nil effect
     (see the module's docstring)."""
-    return PROSE_P.sub("P", text).replace(PROSE_BOOTSTRAP, "")
+    return PROSE_P.sub("= P", text).replace(PROSE_BOOTSTRAP, "")
 
 
 def agree(reference: str, actual: str) -> bool:

@@ -91,12 +91,12 @@ def test_a_difference_of_exactly_the_tolerance_agrees_at_any_magnitude():
 
 def test_a_verdict_s_p_value_and_bootstrap_note_are_left_out_but_not_its_numbers_or_words():
     stored = ("the best start and the first start alone: no difference larger than ±0.31 dB "
-              "(-0.02 dB [-0.31, +0.27], n = 8; paired, signed-rank p = 0.275). A lower")
+              "(-0.02 dB [-0.31, +0.27], n = 8; paired t-test p = 0.275). A lower")
     assert agree(stored, stored.replace("p = 0.275", "p = 0.695"))
     assert agree(stored, stored.replace("p = 0.275", "p = 3.1e-05"))
     assert agree(stored, stored.replace("0.275)", "0.275; bootstrap interval (skewed differences))"))
     for edit in (("±0.31", "±0.41"), ("no difference larger than", "above"), ("n = 8", "n = 9"),
-                 ("signed-rank", "Mann-Whitney")):
+                 ("paired t-test", "unpaired, Welch t-test")):
         assert not agree(stored, stored.replace(*edit)), edit
 
 
@@ -111,3 +111,9 @@ def test_tables_leave_the_interval_method_out_but_not_the_bounds():
     assert tables_agree(table("t", "0.01"), table("bootstrap", "0.02"))
     assert not tables_agree(table("t", "0.01"), table("t", "0.05"))
     assert not tables_agree(table("t", "0.01"), table("telea", "0.01"))
+
+
+def test_a_bootstrap_p_below_its_resolution_is_left_out_like_any_p():
+    stored = "by 5.79 dB (+5.79 dB [+3.33, +9.97], n = 8; paired BCa bootstrap p = 0.002)"
+    assert agree(stored, stored.replace("p = 0.002", "p < 1e-04"))
+    assert not agree(stored, stored.replace("n = 8", "n = 9"))

@@ -5,6 +5,7 @@ Which GANs they evaluate, and which checkpoint, is `inpaint.study.gans`' busines
 from __future__ import annotations
 
 from dataclasses import replace
+import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
@@ -32,24 +33,58 @@ def start(settings: Profile) -> None:
         torch.set_num_threads(settings.threads)
 
 
-def validation_images(settings: Profile, n: int, dataset: str | None = None,
-                      seed: int = 0) -> torch.Tensor:
-    """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
-    images from the whole validation split (decoded once, then cached), the same every time and
-    in the same order, so that the first k of n images are the same for every n >= k.
+# The two parts of a validation split (`validation_images`): the images that tune the study
+# (the checkpoint of chapter 02, the ablation of chapter 03) and the images it is tested on (the
+# comparison, the solver, the beyond-Yeh and faces chapters). Test images are the seeded order's
+# first n, tuning images its last n (last first), so the two are disjoint whenever they fit.
+PARTS = ("test", "tuning")
+TUNING_CHAPTERS = {"02_checkpoint_selection": 1, "03_lambda_norm_ablation": 2}  # images per n
 
-    dataset: the profile's validation set by default; "celeba" or "coco" for the others
-    (the `ci` profile always uses the committed sample). n: how many; all images if n is larger
-    than the split.
-    """
+
+def _order(settings: Profile, dataset: str | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
     study = settings.study
     dataset = study.val_dataset if dataset is None else dataset
     if study.val_dataset == "sample":
         images = load_sample_split("val")
     else:
         images = load_images(dataset, "val", verbose=False)
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
-    return to_tensor(images[order.numpy()])
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).numpy()
+    return images, order
+
+
+def validation_images(settings: Profile, n: int, dataset: str | None = None,
+                      seed: int = 0, part: str = "test") -> torch.Tensor:
+    """Held-out photographs, float (n, 3, 64, 64) in [-1, 1]: a seeded random choice of n colour
+    images from the whole validation split (decoded once, then cached), the same every time and
+    in the same order, so that the first k of n images are the same for every n >= k.
+
+    dataset: the profile's validation set by default; "celeba" or "coco" for the others
+    (the `ci` profile always uses the committed sample). n: how many; all images if n is larger
+    than the split. part: "test" (the seeded order from its start) or "tuning" (from its end),
+    so that the images that choose the checkpoint and run the ablation are not the images the
+    comparison is tested on (`tuning_overlap` counts any that are, where a split is too small).
+    """
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {', '.join(PARTS)}, got {part!r}")
+    images, order = _order(settings, dataset, seed)
+    chosen = order[:n] if part == "test" else order[::-1][:n]
+    return to_tensor(images[chosen])
+
+
+def tuning_images(settings: Profile) -> int:
+    """How many validation images the tuning chapters (`TUNING_CHAPTERS`) draw at most."""
+    return max(settings.chapters[name].images * per for name, per in TUNING_CHAPTERS.items())
+
+
+def tuning_overlap(settings: Profile, n: int, split_size: int) -> int:
+    """How many of the first n test images of a split of `split_size` images are also tuning
+    images of this profile: 0 when both fit in the split."""
+    return max(0, min(n, split_size) + min(tuning_images(settings), split_size) - split_size)
+
+
+def validation_size(settings: Profile, dataset: str | None = None) -> int:
+    """The images of the validation split `validation_images` draws from."""
+    return len(_order(settings, dataset, 0)[1])
 
 
 def epoch_samples(gan: GAN, epochs, count: int = 8) -> list[torch.Tensor]:
@@ -281,3 +316,11 @@ def smoothing_effect(images: torch.Tensor, sizes=(54, 32), method: str = "telea"
         filled = BASELINES[method](smooth, mask)
         rows.append(evaluate(filled, smooth, mask).reset_index().assign(size=size))
     return pd.concat(rows, ignore_index=True)
+
+
+def images_seen(gan, epoch: int) -> int:
+    """Training images a GAN's generator had seen by `epoch`: its training steps up to that
+    epoch (from its log: the last step logged, plus one) times its batch size."""
+    log = gan.log()
+    steps = int(log.loc[log.epoch <= epoch, "step"].max()) + 1
+    return steps * int(gan.config()["batch_size"])

@@ -7,11 +7,14 @@ typed by hand.
 Every comparison goes through `inpaint.study.stats`: paired, image by image, wherever the two sides
 ran
 on the same images (the same photographs, masks and starting codes), with the mean difference,
-its 95% interval, n and the signed-rank test; families (the lambda grid, the checkpoints, the
-methods of one mask kind) are Holm-corrected. Each function takes the tables it needs (pandas
+its 95% interval, n and the matching test; families (the lambda grid, the checkpoints, the
+methods of one mask kind) are Holm-corrected, with Holm-adjusted intervals, so that a difference
+is stated exactly when its interval excludes 0 (`inpaint.study.stats`). Each function takes the tables it needs (pandas
 DataFrames as saved) and returns Markdown.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -88,7 +91,8 @@ def lam_finding(ablation: pd.DataFrame, realism: pd.DataFrame | None = None,
         flat.append(lam)
     n = next(iter(tests.values())).n
     header = (f"Hole PSNR (Poisson-blended, ℓ1, Yeh's weights), each λ against λ = 0 on the same "
-              f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ:")
+              f"{n} images and starting codes, paired, Holm-corrected over the {len(tests)} λ, with "
+              f"Holm-adjusted 95% intervals:")
     text = [f"λ = {lam_label(lam)}: " + stats.interval_text(c) + (" — **differs**" if c.differs
                                                                     else "")
             for lam, c in tests.items()]
@@ -240,6 +244,181 @@ def method_ranking(comparison: pd.DataFrame, mask: str) -> str:
     return parts[0] + ". The GAN " + "; ".join(words) + "."
 
 
+# The per-image tables whose GAN is set against the classical fills: table -> (the images, in
+# a sentence; the chapter that made them). Each is tested per mask kind it holds.
+RIVAL_TABLES = {
+    "comparison_images": ("Tiny ImageNet photographs", "05_comparison"),
+    "celeba_images": ("CelebA faces (the comparison chapter's small faces model)",
+                      "05_comparison"),
+    "faces_images": ("CelebA faces (the faces chapter's model)", "08_faces"),
+    "coco_images": ("MSCOCO photographs (out of distribution)", "05_comparison"),
+}
+
+
+@dataclass(frozen=True)
+class Rivals:
+    """The GAN against the classical fills on one table's images and one mask kind.
+
+    tests       the GAN minus each classical fill, one Holm family (`method_tests`)
+    best        the classical fill with the highest mean hole PSNR
+    runner_up   the next one
+    lead        best minus runner-up, paired (95%): whether the best is really the best
+    """
+
+    images: str
+    mask: str
+    tests: dict
+    best: str
+    runner_up: str
+    lead: stats.Comparison
+
+    @property
+    def n(self) -> int:
+        return next(iter(self.tests.values())).n
+
+    @property
+    def beaten_by(self) -> list[str]:
+        """The classical fills above the GAN beyond their Holm-adjusted intervals."""
+        return [name for name, c in self.tests.items() if c.sign < 0]
+
+    def best_words(self) -> str:
+        """The best classical fill by its own paired test against the runner-up."""
+        if self.lead.differs:
+            return (f"the best classical fill is {named(self.best)}: "
+                    + stats.verdict(named(self.best), named(self.runner_up), self.lead))
+        return (f"{named(self.best)} and {named(self.runner_up)} tie for the best classical "
+                f"fill: " + stats.verdict(named(self.best), named(self.runner_up), self.lead))
+
+    def against_best_words(self) -> str:
+        """The GAN against the best classical fill, from its Holm family."""
+        return stats.verdict(named(YEH), named(self.best), self.tests[self.best])
+
+
+def rivals(metrics: pd.DataFrame, mask: str, images: str = "") -> Rivals:
+    """The GAN against every classical fill on one mask kind (Holm over the fills), and the best
+    classical fill tested against the runner-up."""
+    tests = method_tests(metrics, mask)
+    wide = per_image(metrics[metrics["mask"] == mask], "method")
+    means = wide[[name for name in tests]].mean().sort_values(ascending=False)
+    best, runner_up = means.index[0], means.index[1]
+    return Rivals(images, mask, tests, best, runner_up,
+                  stats.paired(wide[best], wide[runner_up]))
+
+
+def all_rivals(saved: dict) -> list[Rivals]:
+    """`rivals` for every table of RIVAL_TABLES that has run and every mask kind it holds."""
+    out = []
+    for name, (images, _) in RIVAL_TABLES.items():
+        metrics = saved.get(name)
+        if metrics is None:
+            continue
+        masks = [m for m in MASK_KINDS + tuple(READINGS) if m in set(metrics["mask"])]
+        out += [rivals(metrics, mask, images) for mask in masks]
+    return out
+
+
+def rivals_finding(saved: dict) -> str:
+    """Per images and mask kind: the best classical fill (tested against the runner-up), the
+    GAN against it, and every classical fill that beats the GAN."""
+    lines = []
+    for r in all_rivals(saved):
+        line = (f"**{r.images}, {r.mask}** ({r.n} images): {r.best_words()}. Against "
+                f"{named(r.best)}, {r.against_best_words()}.")
+        if r.beaten_by:
+            line += (f" Classical fills above {named(YEH)} beyond their Holm-adjusted intervals: "
+                     + ", ".join(f"{named(name)} ({r.tests[name].difference:+.2f} dB for the "
+                                 f"GAN)" for name in r.beaten_by) + ".")
+        lines.append(line)
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def beaten_sentence(saved: dict) -> str:
+    """Where a classical fill beats the GAN (beyond the Holm-adjusted interval), the strongest
+    one per images and mask kind; empty where none does."""
+    beaten = [r for r in all_rivals(saved) if r.beaten_by]
+    if not beaten:
+        return ""
+    parts = []
+    for r in beaten:
+        strongest = min(r.beaten_by, key=lambda name: r.tests[name].difference)
+        c = r.tests[strongest]
+        parts.append(f"{named(strongest)} on the {r.mask} mask of the {r.images} (by "
+                     f"{-c.difference:.2f} dB [{-c.high:.2f}, {-c.low:.2f}], Holm-adjusted 95% "
+                     f"interval, n = {c.n})")
+    return (f"A classical fill beats {named(YEH)} beyond its interval in {len(beaten)} of the "
+            f"{len(all_rivals(saved))} image sets and masks tested: " + "; ".join(parts) + ".")
+
+
+SCRATCH = method_name(label="GAN trained here")  # chapter 05's model trained from scratch
+
+
+def scale_test(comparison: pd.DataFrame) -> stats.Comparison | None:
+    """The model trained here against the evaluated model (both GAN + Poisson), centre mask,
+    image by image on the images both ran on; None where the model trained here did not run."""
+    centre = comparison[comparison["mask"] == "center"]
+    if SCRATCH not in set(centre.method):
+        return None
+    wide = per_image(centre, "method")[[SCRATCH, YEH]].dropna()
+    return stats.paired(wide[SCRATCH], wide[YEH])
+
+
+def sharpness_tests(sharpness: pd.DataFrame) -> dict[str, stats.Comparison]:
+    """Each model's fills against the truth on `fills.hole_sharpness`, and (where both ran) the
+    model trained here against the evaluated one, image by image, one Holm family."""
+    wide = sharpness.pivot(index="image", columns="fill", values="sharpness")
+    tests = {name: stats.paired(wide[name], wide["true"]) for name in (YEH, SCRATCH)
+             if name in wide.columns}
+    if SCRATCH in wide.columns:
+        tests["scale"] = stats.paired(wide[SCRATCH], wide[YEH])
+    return stats.family(tests)
+
+
+def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = None) -> str:
+    """What scale buys: the model trained here against the evaluated one, paired, and how
+    sharp each one's fills are inside the hole against the truth (a run of chapter 05 older
+    than its sharpness table leaves that out)."""
+    c = scale_test(comparison)
+    if c is None:
+        return "This profile evaluates the model it trains: there is no second model to compare."
+    n_all = comparison[comparison["mask"] == "center"].image.nunique()
+    text = (f"Scale, centre mask, on {c.n} of the comparison's {n_all} images: "
+            + stats.verdict(f"the model trained here ({named(SCRATCH)})",
+                            f"the evaluated model ({named(YEH)})", c) + ".")
+    if sharpness is None or SCRATCH not in set(sharpness.fill):
+        return text + (" Why is not measured in this run (chapter 05 saved no sharpness table)."
+                       if c.sign > 0 else "")
+    tests = sharpness_tests(sharpness)
+    means = sharpness.groupby("fill").sharpness.mean()
+    text += (f" Sharpness inside the hole (mean gradient magnitude, grey levels per pixel; the "
+             f"truth {means['true']:.1f}, the evaluated model's fills {means[YEH]:.1f}, the model "
+             f"trained here {means[SCRATCH]:.1f}), paired, Holm over {len(tests)}: "
+             + "; ".join([stats.verdict(f"the {who} fill", "the truth's", tests[name], unit="")
+                          for name, who in ((YEH, "evaluated model's"),
+                                            (SCRATCH, "trained-here model's"))]
+                         + [stats.verdict("the trained-here model's fill",
+                                          "the evaluated model's", tests["scale"], unit="")])
+             + ".")
+    if "caught" in sharpness.columns:
+        wide = sharpness.pivot(index="image", columns="fill", values="caught")[[SCRATCH, YEH]]
+        wide = wide.dropna()
+        if len(wide) >= 2:
+            caught = stats.paired(wide[SCRATCH], wide[YEH])
+            text += (" Realism, the share of held-out real photographs a fresh critic found more "
+                     f"real than the fill (lower: more realistic; paired over the {caught.n} "
+                     "images some seed held out): "
+                     + stats.verdict("the trained-here model's fill", "the evaluated model's",
+                                     caught, unit="") + ".")
+    if "images_seen" in sharpness.columns:
+        seen = sharpness.groupby("fill").images_seen.first()
+        text += (f" In training, the evaluated model's generator had seen {seen[YEH]:,.0f} images "
+                 f"(steps times batch) by its chosen epoch, the model trained here "
+                 f"{seen[SCRATCH]:,.0f}.")
+    if c.sign > 0 and tests["scale"].sign < 0:
+        text += (" The model trained here scores higher on PSNR with blurrier fills: PSNR rewards "
+                 "a smooth guess over a sharp texture that is not the true one.")
+    return text
+
+
 def paper_finding(celeba: pd.DataFrame) -> str:
     """Our faces model and Telea on held-out faces, against the paper's centre-mask numbers."""
     wide = per_image(celeba[celeba["mask"] == "center"], "method")
@@ -358,8 +537,33 @@ def faces_model(grid: pd.DataFrame) -> str:
             f"chapter's grid, chosen on other held-out faces than these")
 
 
-def rules_finding(rules: pd.DataFrame) -> str:
+def rules_test(rules_images: pd.DataFrame) -> stats.Comparison:
+    """Adam against gradient descent on the hole PSNR (Poisson), image by image (chapter 06:
+    the same images, mask and starting code for both rules)."""
+    wide = per_image(rules_images, "rule")
+    return stats.paired(wide["adam"], wide["gd"])
+
+
+def rules_finding(rules: pd.DataFrame, rules_images: pd.DataFrame | None = None) -> str:
+    """The post's stopping rule, and Adam against gradient descent: paired, with its bound, and
+    the images a verdict would need when the interval includes 0; without the per-image table
+    (a run of chapter 06 older than it), the means, described."""
     gd, adam = rules.loc["gd"], rules.loc["adam"]
+    if rules_images is not None:
+        c = rules_test(rules_images)
+        wide = per_image(rules_images, "rule")
+        sd = float((wide["adam"] - wide["gd"]).std(ddof=1))
+        compared = (f" On the hole PSNR (Poisson), image by image on those {c.n} images: "
+                    + stats.verdict("Adam", "gradient descent", c) + ".")
+        if not c.differs and abs(c.difference) > 0:
+            needed = stats.images_needed(sd, abs(c.difference))
+            compared += (f" An interval narrow enough to exclude 0 at the difference seen "
+                         f"({c.difference:+.2f} dB, per-image s.d. {sd:.2f} dB) would need about "
+                         f"{needed:,} images.")
+        return (f"Under the post's rule, gradient descent until ‖∇z‖₁ < {gd.tol:g} on our summed "
+                f"loss, {int(gd.stopped)} of {int(gd.images)} images stopped within "
+                f"{int(gd.cap)} iterations, and {int(gd.crossed_post_tol)} ever crossed the post's "
+                f"threshold converted to our units ({gd.post_tol:g})." + compared)
     return (f"Under the post's rule, gradient descent until ‖∇z‖₁ < {gd.tol:g} on our summed loss, "
             f"{int(gd.stopped)} of {int(gd.images)} images stopped within {int(gd.cap)} "
             f"iterations, and {int(gd.crossed_post_tol)} ever crossed the post's threshold "
@@ -404,7 +608,8 @@ def selection_finding(scores: pd.DataFrame, images: pd.DataFrame) -> str:
     chosen = int(scores.index[scores.chosen][0])
     n = images.image.nunique()
     text = (f"Scored by the hole PSNR of their pasted completions on the same {n} images, each "
-            f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}): "
+            f"epoch against the best mean (epoch {best}; paired, Holm over {len(others)}, "
+            f"Holm-adjusted 95% intervals): "
             + "; ".join(f"epoch {e} {row.difference:+.2f} dB [{row.low:+.2f}, {row.high:+.2f}]"
                         for e, row in others.iterrows())
             + f". {len(tied)} of the {len(table)} checkpoints (epoch{'s' if len(tied) > 1 else ''} "
@@ -447,11 +652,12 @@ def conclusion(saved: dict) -> str:
     parts = []
     comparison = saved.get("comparison_images")
     if comparison is not None:
-        tests = method_tests(comparison, "center")
-        best = max(tests, key=lambda name: -tests[name].difference)
-        c = tests[best]
-        parts.append(f"On the centre mask Yeh's latent search against the best classical fill, "
-                     f"{named(best)}: " + stats.verdict("GAN + Poisson", named(best), c) + ".")
+        rival = rivals(comparison, "center")
+        parts.append(f"On the centre mask, {rival.best_words()}; against it, "
+                     f"{rival.against_best_words()}.")
+    beaten = beaten_sentence(saved)
+    if beaten:
+        parts.append(beaten)
     verdict, centre = saved.get("beyond_verdict"), saved.get("beyond_centre")
     if verdict is not None and centre is not None:
         won = bool(verdict.loc["telea", "psnr_better"])
@@ -523,8 +729,7 @@ def abstract(saved: dict) -> str:
                 "summary yet: run `make study`.")
     centre = comparison[comparison["mask"] == "center"]
     n = centre.image.nunique()
-    tests = method_tests(comparison, "center")
-    best = max(tests, key=lambda name: -tests[name].difference)
+    rival = rivals(comparison, "center")
     lam = lam_tests(ablation)
     flat = [value for value in sorted(lam) if not lam[value].differs]
     first_change = next((value for value in sorted(lam) if lam[value].differs), None)
@@ -534,10 +739,10 @@ def abstract(saved: dict) -> str:
         "We rebuilt the 2017 course study of Yeh et al.'s latent-search inpainting from one "
         "command, on 64×64 Tiny ImageNet photographs with the central 32×32 square missing, and "
         "compared every choice the post and the paper made, image by image on the same images "
-        "and starting codes, with 95% intervals and Holm-corrected tests.",
+        "and starting codes, with 95% intervals, Holm-adjusted within each family of tests, a "
+        "difference stated exactly when its interval excludes 0.",
         f"On {n} held-out photographs ({link('comparison chapter', '05_comparison')}), "
-        f"{stats.verdict('Yeh’s search with Poisson blending', named(best), tests[best])}; "
-        f"{named(best)} is the best classical fill here and needs no training.",
+        f"{rival.best_words()}; against it, {rival.against_best_words()}.",
         f"Of the post's next steps, {stats.verdict('Poisson blending', 'pasting', blend)}.",
     ]
     if flat:
@@ -563,8 +768,14 @@ def abstract(saved: dict) -> str:
             + f", on {next(iter(realism.values())).n} images).")
     if FIRST_START in set(centre.method):
         c = centre_test(comparison, YEH, FIRST_START)
-        sentences.append("Keeping the lowest-loss of several starts, the post's other next step: "
-                         + stats.verdict("the best start", "the first start", c) + ".")
+        ensembles = ensemble_names(set(centre.method))
+        k = next(k for k in range(2, 257)
+                 if ensembles and method_name(fill="ensemble", starts=k) == ensembles[-1])
+        sentences.append(
+            f"Keeping the lowest-loss of {k} starts, the post's other next step (the comparison "
+            f"chapter's K = {k}, n = {c.n}, the run this sentence cites; the beyond-Yeh "
+            f"chapter's runs with more starts save no per-image table of the best start against "
+            f"the first): " + stats.verdict("the best start", "the first start", c) + ".")
     faces, grid = saved.get("faces_images"), saved.get("faces_grid")
     celeba = saved.get("celeba_images")
     if faces is not None and grid is not None:
@@ -595,6 +806,9 @@ def abstract(saved: dict) -> str:
             f"{centre_faces.mean():.2f} dB [{low:.2f}, {high:.2f}] against the "
             f"{next(iter(PAPER_CELEBA_CENTRE_PSNR.values()))} dB Yeh et al. report "
             f"({link('comparison chapter', '05_comparison')}).")
+    beaten = beaten_sentence(saved)
+    if beaten:
+        sentences.append(beaten)
     sentences.append(f"The {link('findings', '10_findings')} answer both questions point by "
                      "point, each with its test, n and interval.")
     return " ".join(sentences)

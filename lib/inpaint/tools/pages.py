@@ -233,6 +233,25 @@ README = PROJECT_ROOT / "README.md"
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
+def results_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The README's centre-mask table from chapter 05's per-image table: each method's images,
+    mean hole PSNR, its standard error and hole SSIM, printed as the chapter prints them (the
+    same stored mean, rounded once), and the GAN minus each classical fill with its Holm-adjusted
+    interval (`findings.method_tests`, as the findings state it)."""
+    from inpaint.study.findings import method_tests
+    centre = metrics[metrics["mask"] == "center"]
+    table = summary(centre, ["method"]).reset_index()
+    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]]
+    table = table.assign(**{column: table[column].map("{:.2f}".format)  # as the chapter prints
+                            for column in ("psnr_hole", "psnr_hole_sem", "ssim_hole")})
+    table.insert(1, "images", table.method.map(centre.groupby("method").image.nunique()))
+    tests = method_tests(metrics, "center")
+    table["GAN + Poisson minus it (paired, Holm-adjusted 95% interval)"] = table.method.map(
+        {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
+    ).fillna("")
+    return table
+
+
 def copy_figure(settings: Profile, name: str, target: Path) -> bool:
     """Copy the figure a chapter saved (`chapters.save_figure`) to `target`; False, and a line
     saying which chapter to run, when it has not saved one."""
@@ -268,27 +287,21 @@ def write_readme_results(settings: Profile, generated: Path = GENERATED_DIR,
     results markers. Reads stored results only: nothing here trains or searches.
     The README links the front-page samples (samples_chosen_epoch.png) as they are."""
     from inpaint.study import wording
-    from inpaint.study.findings import method_tests
     readme = readme or README
     copy_figure(settings, "readme_masks", generated / "readme_masks.png")
     metrics = load_table(settings, "comparison_images")
     scores = load_table(settings, "checkpoint_scores")
     centre = metrics[metrics["mask"] == "center"]
-    table = summary(centre, ["method"]).reset_index()
-    table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]]
-    tests = method_tests(metrics, "center")
-    table["GAN + Poisson minus it (paired, 95% CI)"] = table.method.map(
-        {name: f"{c.difference:+.2f} [{c.low:+.2f}, {c.high:+.2f}]" for name, c in tests.items()}
-    ).fillna("")
+    table = results_table(metrics)
     n = centre.image.nunique()
     epoch = int(scores.index[scores.chosen.astype(bool)][0])
     block = "\n".join([
         README_START,
-        f"Centre 32x32 hole, {evaluated_key(settings)} at epoch {epoch}, {n} Tiny ImageNet "
-        f"validation photographs (`{settings.name}` profile; written by `make study`; the last "
-        f"column "
-        f"is the paired difference image by image, with its 95% interval, Holm-corrected "
-        f"verdicts in the findings chapter):",
+        f"Centre 32x32 hole, {evaluated_key(settings)} at epoch {epoch}, Tiny ImageNet "
+        f"validation photographs ({n} for the shipped model and the classical fills, `images` "
+        f"for each row; `{settings.name}` profile; written by `make study`; the last column is "
+        f"the paired difference image by image, with its Holm-adjusted 95% interval over the "
+        f"classical fills, verdicts in the findings chapter):",
         "",
         wording.readable(table.set_index("method")).rename(
             columns={"hole PSNR (dB)": "hole PSNR (dB)", "s.e.": "± s.e."}).reset_index()
@@ -304,12 +317,15 @@ def write_front_page(settings: Profile) -> None:
     result figure (front_completions.png), saved by the comparison chapter: held-out photographs
     where Yeh's search beats Telea most and where it loses most, completed by each method. Reads
     stored results only: nothing here trains or searches."""
-    from inpaint.study.findings import abstract, load_tables
+    from inpaint.study.findings import abstract, load_tables, scale_finding
     generated = book_dirs(settings)[1]
     generated.mkdir(parents=True, exist_ok=True)
     saved = load_tables(settings)
     (generated / "abstract.md").write_text(abstract(saved) + "\n")
     copy_figure(settings, "front_completions", generated / "front_completions.png")
+    if saved["comparison_images"] is not None:  # the limitations page's scale paragraph
+        (generated / "scale.md").write_text(scale_finding(saved["comparison_images"],
+                                                          saved.get("scale_images")) + "\n")
 
 
 def data_summary(settings: Profile) -> str:
