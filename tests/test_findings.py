@@ -104,7 +104,7 @@ def test_the_conclusion_sorts_the_choices_into_those_that_matter_and_those_that_
     assert "these do not, by more than the bound given:" in text
     assert "ℓ1 or ℓ2 (±0.0" in text and "one start or the best of several (±" in text
     assert f"{findings.named(YEH)} is below {findings.named('telea')} by" in text
-    assert "the best classical fill is telea: telea is above navier-stokes by" in text
+    assert "the best classical fill is Telea: Telea is above Navier–Stokes by" in text
 
 
 def test_the_strongest_rival_is_named_by_its_own_test_and_a_win_is_reported():
@@ -115,7 +115,7 @@ def test_the_strongest_rival_is_named_by_its_own_test_and_a_win_is_reported():
     assert (won.best, won.runner_up) == ("telea", "navier-stokes") and won.lead.differs
     assert won.beaten_by == ["telea", "navier-stokes"]
     saved = {"comparison_images": comparison(0.0, 0.0, telea=0.4)}
-    assert "telea on the center mask of the Tiny ImageNet photographs (by 0.4" in \
+    assert "Telea on the center mask of the Tiny ImageNet photographs (by 0.4" in \
         findings.beaten_sentence(saved)
     level = comparison(0.0, 0.0, telea=0.4)
     level.loc[level.method == "navier-stokes", "psnr_hole"] = \
