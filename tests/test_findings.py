@@ -220,7 +220,7 @@ def test_scale_is_tested_paired_on_the_images_both_models_ran_on():
     scratch = scratch[scratch.image < 20].assign(psnr_hole=lambda t: t.psnr_hole + 0.5
                                                  + noise(40)[:20])
     text = findings.scale_finding(pd.concat([table, scratch]))
-    assert "on 20 of the comparison's 64 images" in text and "is above the evaluated" in text
+    assert "on 20 of the comparison's 64 images" in text and "is above the shipped full-scale model" in text
     assert "n = 20" in text
     assert "no second model" in findings.scale_finding(table)
 

@@ -381,9 +381,9 @@ def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = Non
     if c is None:
         return "This profile evaluates the model it trains: there is no second model to compare."
     n_all = comparison[comparison["mask"] == "center"].image.nunique()
-    text = (f"Scale, centre mask, on {c.n} of the comparison's {n_all} images: "
-            + stats.verdict("the model trained here", "the shipped full-scale model", c)
-            + " (both searched the same way and Poisson-blended).")
+    text = (f"Scale, centre mask, both models searched the same way and Poisson-blended, on "
+            f"{c.n} of the comparison's {n_all} images: "
+            + stats.verdict("the model trained here", "the shipped full-scale model", c) + ".")
     if sharpness is None or SCRATCH not in set(sharpness.fill):
         return text + (" Why is not measured in this run (chapter 05 saved no sharpness table)."
                        if c.sign > 0 else "")
