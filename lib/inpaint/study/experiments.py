@@ -300,14 +300,15 @@ def budget_search(generator, discriminator, images: torch.Tensor, mask: torch.Te
     centre `mask` (N, 1, 64, 64), 1 known), and its fills at every budget of `checkpoints`
     (each exactly a run of that many iterations: `complete(checkpoints=...)`).
 
-    Returns {budget: {"best": G(z*) of the best start, "mean": the mean of every start's G(z),
-    "first": the first start's G(z), "loss": the best start's loss (N,)}}, float images in
-    [-1, 1] on the CPU, kept in `store` by the networks, images, mask, config and budgets."""
+    Returns {budget: {"best": G(z*) of the best start, "loss": the best start's loss (N,), and
+    with several starts "mean": the mean of every start's G(z)}}, float images in [-1, 1] on the
+    CPU, kept in `store` by the networks, images, mask, config and budgets (about 7 x N x 48 KB
+    per setting: the fills, not every start's)."""
     def search():
         result = complete(generator, discriminator, images, mask, config, progress=False,
                           checkpoints=tuple(checkpoints))
-        return {k: {"best": at.generated.cpu(), "mean": at.starts.mean(dim=1).cpu(),
-                    "first": at.starts[:, 0].cpu(), "loss": at.loss.cpu()}
+        return {k: {"best": at.generated.cpu(), "loss": at.loss.cpu(),
+                    **({"mean": at.starts.mean(dim=1).cpu()} if config.restarts > 1 else {})}
                 for k, at in result.at.items()}
     return store.get("budget", search, generator, discriminator, images, mask, config,
                      tuple(checkpoints), code=__file__)
