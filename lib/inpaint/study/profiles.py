@@ -405,8 +405,10 @@ PROFILES: dict[str, Profile] = {
             Behaviour(images=16, iters=200),
             Beyond(steps=100),
             Faces(iters=200, restarts=2),
-            # `make budget`, outside the 45 minutes: 11 searches of 1,500 iterations over 16
-            # images (about 2½ minutes each here) and 12 critics, at most 35 minutes.
+            # `make budget`, outside the 45 minutes: 10 searches of 1,500 iterations over 16
+            # images, 11 search-equivalents as the two-start one counts twice (about 2½ minutes
+            # each on 2 free cores, fp32), and 12 critics of 100 steps: about 30 minutes, at
+            # most 35.
             Budget(images=16, lams=(0.0, 3e-3, 1.0), matched_lams=(0.0, 3e-3), starts=2,
                    seeds=2, steps=100)),
     ),
