@@ -5,6 +5,7 @@
 #   make study PROFILE=full the original's scale, for a GPU
 #   make beyond             the study plus the beyond-Yeh chapter, too long for it
 #   make faces              the study plus the faces chapter (Yeh et al.'s Table 1), too long for it
+#   make budget             the study plus the solver-budget chapter (1,500 iterations), too long for it
 #   make bench              training step against a float32 reference
 #   make references         refresh the nbval reference notebooks after an intended change
 #   make book               only rebuild the HTML from the committed results (no training)
@@ -15,7 +16,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCK := requirements.lock
 
-.PHONY: test test-matrix study beyond faces bench references book clean-book lock
+.PHONY: test test-matrix study beyond faces budget bench references book clean-book lock
 
 # The exact versions of requirements.lock (every package, pinned), then the project itself.
 # pip prints what it downloads and installs: the first run fetches about 6 GB (PyTorch).
@@ -69,6 +70,9 @@ beyond: $(VENV)/.installed
 
 faces: $(VENV)/.installed
 	$(PY) -m inpaint study --profile $(PROFILE) --long 08_faces
+
+budget: $(VENV)/.installed
+	$(PY) -m inpaint study --profile $(PROFILE) --long 09_budget
 
 bench: $(VENV)/.installed
 	$(PY) -m inpaint bench --profile $(PROFILE)

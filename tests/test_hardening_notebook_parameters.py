@@ -42,6 +42,10 @@ def refused(chapter, **given) -> str:
     ("06_solver_behaviour", {"tol": -1e-4}, "tol must be a finite number of at least"),
     ("07_beyond_yeh", {"others": 4}, "others must be at least 8"),
     ("08_faces", {"faces": "many"}, "faces must be a whole number of at least 1, got 'many'"),
+    ("09_budget", {"lams": "[0, 1]"}, "lams must hold 0.003"),
+    ("09_budget", {"checkpoints": "[0, 10]"}, "checkpoints must be a list of whole numbers of at least 1"),
+    ("09_budget", {"starts": 1}, "starts must be a whole number of at least 2"),
+    ("09_budget", {"images": 4}, "images must be at least 8"),
     ("05_comparison", {"lams": [0.003]}, "05_comparison has no parameter lams"),
 ])
 def test_a_bad_parameter_is_refused_at_setup_in_one_line_naming_it(chapter, given, start):

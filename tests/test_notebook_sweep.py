@@ -1,7 +1,7 @@
 """Every notebook runs on the `ci` profile with another value for each of its parameters, as a
 user reruns a chapter (`papermill ... -p profile ci -p iters 5`): it finishes, or its check cell
 refuses the combination in one line. One run per notebook, every parameter changed at once, in
-order (02 writes the chosen epoch the later ones read, 09 reads the tables they save), under a
+order (02 writes the chosen epoch the later ones read, 10 reads the tables they save), under a
 runs folder of its own (INPAINT_RUNS) and with one tables folder for them all (INPAINT_TABLES,
 as the study gives its chapters), so that runs/ci keeps the default run's results; the trained
 models, which no chapter parameter changes, are shared with runs/ci."""
@@ -27,6 +27,9 @@ OTHER = {
     "06_solver_behaviour": {"images": 2, "gd_lr": 0.01, "iters": 15, "tol": 0.001},
     "07_beyond_yeh": {"images": 8, "others": 8, "starts": 2, "seeds": 3, "steps": 3},
     "08_faces": {"faces": 6, "iters": 5, "restarts": 1},
+    "09_budget": {"images": 9, "checkpoints": "[2, 6]", "lams": "[0.003, 10]",
+                  "matched_lams": "[0.003]", "starts": 3, "gd_lr": 0.01, "tol": 0.001,
+                  "seeds": 3, "steps": 3},
     "10_findings": {},
 }
 

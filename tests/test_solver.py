@@ -273,3 +273,27 @@ def test_checking_for_stopped_images_now_and_then_changes_nothing(models, sample
     assert torch.equal(every_time.generated, now_and_then.generated)
     for name in ("loss", "grad_l1"):
         np.testing.assert_array_equal(every_time.history[name], now_and_then.history[name])
+
+
+@pytest.mark.parametrize("optimizer, lr", [("adam", 0.01), ("gd", 1e-3)])
+def test_the_fill_at_a_checkpoint_of_a_long_run_is_a_short_runs_fill(models, sample_val,
+                                                                      optimizer, lr):
+    """One search gives the result at every budget: what `at[k]` holds after 12 iterations is,
+    bit for bit, what a run of k iterations returns (fill, codes, loss terms, best start, history),
+    with several starts and either rule, so the budget chapter's curves are those of separate runs."""
+    G, D = models
+    y, mask = sample_val[:3], center(3)
+    config = SolverConfig(optimizer=optimizer, lr=lr, iters=12, restarts=3, tol=0.0,
+                          precision="fp32")
+    long = complete(G, D, y, mask, config, progress=False, checkpoints=(3, 7, 12))
+    assert list(long.at) == [3, 7, 12]
+    for k, snapshot in long.at.items():
+        short = complete(G, D, y, mask, replace(config, iters=k), progress=False)
+        for name in ("generated", "z", "loss", "context", "perceptual", "iterations",
+                     "start_losses", "starts"):
+            assert torch.equal(getattr(snapshot, name), getattr(short, name)), (k, name)
+        for name in ("loss", "grad_l1"):
+            assert np.array_equal(snapshot.history[name], short.history[name]), (k, name)
+    assert not torch.equal(long.at[3].generated, long.at[12].generated)  # the search moved
+    with pytest.raises(ValueError, match="checkpoints must be"):
+        complete(G, D, y, mask, config, progress=False, checkpoints=(13,))

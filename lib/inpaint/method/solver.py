@@ -38,7 +38,7 @@ device until the end, so a GPU is never made to wait for the host inside the loo
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -131,6 +131,9 @@ class Completion:
     starts      float (N, K, 3, 64, 64) in [-1, 1]: G(z) of every start, best or not (what
                 `ensemble` averages)
     history     {"loss", "grad_l1"}: float (T, N) per iteration for the best start
+    at          {k: Completion}: for each checkpoint k asked of `complete`, the result a run of k
+                iterations would have returned (same float32 final pass, same choice of the best
+                start, same history up to k), taken from this one search; its own `at` is empty
     """
 
     generated: torch.Tensor
@@ -142,6 +145,7 @@ class Completion:
     start_losses: torch.Tensor
     starts: torch.Tensor
     history: dict[str, np.ndarray]
+    at: dict[int, "Completion"] = field(default_factory=dict)
 
 
 def yeh_weights(mask: torch.Tensor, window: int = 7) -> torch.Tensor:
@@ -225,7 +229,7 @@ def stop_check_every(device: torch.device) -> int:
 
 def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
              config: SolverConfig = SolverConfig(), z0: torch.Tensor | None = None,
-             progress: bool = True) -> Completion:
+             progress: bool = True, checkpoints: tuple[int, ...] = ()) -> Completion:
     """Optimise latent codes so that G(z) fits y's known pixels and looks real to D.
 
     y: float (N, 3, 64, 64) in [-1, 1]; mask: (N, 1, 64, 64), 1 known, 0 hole.
@@ -234,7 +238,15 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     Hidden pixels of y are multiplied by zero weights, so they never influence the result.
     G and D are put in eval mode, frozen and made channels_last, in place (what they compute is
     unchanged). Their passes run in `config.precision`; see the module's "Speed".
+    checkpoints: iteration counts k (1 <= k <= config.iters) at which to also take the result:
+    `Completion.at[k]` is exactly what a run with iters=k would return (torch.equal), so one
+    search of config.iters iterations gives the fill at every budget. Each costs one float32
+    forward pass of G and D.
     """
+    wanted = sorted(set(int(k) for k in checkpoints))
+    if wanted and not 1 <= wanted[0] <= wanted[-1] <= config.iters:
+        raise ValueError(f"checkpoints must be iteration counts from 1 to iters ({config.iters}), "
+                         f"got {list(checkpoints)}")
     known = mask.to(y.device) > 0.5
     if not (torch.isfinite(y) | ~known).all():
         raise ValueError("the known pixels of the images contain NaN or infinite values; "
@@ -260,6 +272,26 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
     grad_history = torch.zeros(config.iters, n * k, device=device)
     check_every = stop_check_every(device)
 
+    def result(budget: int) -> Completion:
+        """What a run of `budget` iterations returns, from the search's present state."""
+        with torch.no_grad():  # the result in float32, whatever the loop ran in
+            total, context, perceptual, generated = losses(generator, discriminator, z, y_rep,
+                                                           weights, config)
+        start_losses = total.view(n, k)
+        best = start_losses.argmin(dim=1) + torch.arange(n, device=device) * k
+        # Every code stopped: the history ends at the iteration where the last one did.
+        rows = budget if active.any() else int(iterations.max()) + 1
+        history = torch.stack([loss_history[:rows, best],
+                               grad_history[:rows, best]]).cpu().numpy()
+        starts = generated.detach().contiguous().view(n, k, *generated.shape[1:])
+        fill = starts.mean(dim=1) if config.combine == "mean" else generated[best].detach()
+        return Completion(
+            generated=fill.contiguous(), z=z[best].detach().clone(), loss=total[best],
+            context=context[best], perceptual=perceptual[best],
+            iterations=iterations[best].cpu(), start_losses=start_losses.cpu(), starts=starts,
+            history={"loss": history[0], "grad_l1": history[1]})
+
+    snapshots: dict[int, Completion | None] = dict.fromkeys(w for w in wanted if w < config.iters)
     for t in tqdm(range(config.iters), desc=f"solve {n}x{k} ({config.optimizer}, {precision})",
                   disable=not progress, mininterval=1.0):
         with autocast(device, precision):
@@ -282,20 +314,14 @@ def complete(generator, discriminator, y: torch.Tensor, mask: torch.Tensor,
             with torch.no_grad():
                 z.clamp_(-1, 1)
             iterations += active
+        if t + 1 in snapshots:
+            snapshots[t + 1] = result(t + 1)
 
-    with torch.no_grad():  # the result in float32, whatever the loop ran in
-        total, context, perceptual, generated = losses(generator, discriminator, z, y_rep,
-                                                       weights, config)
-    start_losses = total.view(n, k)
-    best = start_losses.argmin(dim=1) + torch.arange(n, device=device) * k
-    # Every code stopped: the history ends at the iteration where the last one did.
-    rows = config.iters if active.any() else int(iterations.max()) + 1
-    history = torch.stack([loss_history[:rows, best], grad_history[:rows, best]]).cpu().numpy()
-    starts = generated.detach().contiguous().view(n, k, *generated.shape[1:])
-    fill = starts.mean(dim=1) if config.combine == "mean" else generated[best].detach()
-    return Completion(
-        generated=fill.contiguous(), z=z[best].detach(), loss=total[best],
-        context=context[best], perceptual=perceptual[best], iterations=iterations[best].cpu(),
-        start_losses=start_losses.cpu(),
-        starts=starts,
-        history={"loss": history[0], "grad_l1": history[1]})
+    for budget in snapshots:  # "gd" stopped every code before these: nothing moved since
+        if snapshots[budget] is None:
+            snapshots[budget] = result(budget)
+    final = result(config.iters)
+    if config.iters in wanted:
+        snapshots[config.iters] = replace(final)
+    final.at = dict(sorted(snapshots.items()))
+    return final

@@ -43,6 +43,7 @@ CHAPTERS: tuple[Chapter, ...] = (
                               "beyond_celeba", "beyond_targets"), command="make beyond"),
     Chapter("08_faces", ("faces_smoothing", "faces_grid", "faces_images"),
             reads_chosen_epoch=False, command="make faces"),
+    Chapter("09_budget", ("budget_images", "budget_caught"), command="make budget"),
     Chapter("10_findings", reads_tables=True),
 )
 

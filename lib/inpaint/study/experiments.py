@@ -17,7 +17,7 @@ from inpaint.method.masks import make_mask
 from inpaint.method.metrics import evaluate
 from inpaint.method.pixels import to_tensor
 from inpaint.method.realism import two_sample_test
-from inpaint.method.solver import SolverConfig
+from inpaint.method.solver import SolverConfig, complete
 from inpaint.study import gans, stats
 from inpaint.study.fills import per_image, solve_and_score
 from inpaint.study.gans import GAN
@@ -324,3 +324,149 @@ def images_seen(gan, epoch: int) -> int:
     log = gan.log()
     steps = int(log.loc[log.epoch <= epoch, "step"].max()) + 1
     return steps * int(gan.config()["batch_size"])
+
+
+# ------------------------------------------------------------------------- the budget chapter
+
+REFERENCE = ("l1", "yeh")  # with the study's λ and one start: the setting the others pair with
+
+
+def setting_name(lam: float, norm: str = "l1", weighting: str = "yeh", prefix: str = "") -> str:
+    """How the budget chapter names a search: "l1, yeh, λ 3e-3", with an optional prefix
+    ("G55/D55: ")."""
+    return f"{prefix}{norm}, {weighting}, λ {lam_label(lam)}"
+
+
+def budget_search(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
+                  config: SolverConfig, checkpoints, store: Store = NO_STORE):
+    """One search of config.iters iterations over `images` (float (N, 3, 64, 64) in [-1, 1],
+    centre `mask` (N, 1, 64, 64), 1 known), and its fills at every budget of `checkpoints`
+    (each exactly a run of that many iterations: `complete(checkpoints=...)`).
+
+    Returns {budget: {"best": G(z*) of the best start, "loss": the best start's loss (N,), and
+    with several starts "mean": the mean of every start's G(z)}}, float images in [-1, 1] on the
+    CPU, kept in `store` by the networks, images, mask, config and budgets (about 7 x N x 48 KB
+    per setting: the fills, not every start's)."""
+    def search():
+        result = complete(generator, discriminator, images, mask, config, progress=False,
+                          checkpoints=tuple(checkpoints))
+        return {k: {"best": at.generated.cpu(), "loss": at.loss.cpu(),
+                    **({"mean": at.starts.mean(dim=1).cpu()} if config.restarts > 1 else {})}
+                for k, at in result.at.items()}
+    return store.get("budget", search, generator, discriminator, images, mask, config,
+                     tuple(checkpoints), code=__file__)
+
+
+def budget_runs(settings: Profile, gan: GAN, epoch: int, images: torch.Tensor, p,
+                progress: bool = True, store: Store = NO_STORE):
+    """The budget chapter's searches, every one over the same `images` (float (N, 3, 64, 64) in
+    [-1, 1]), centre mask and starting codes, each run once to the last of `p.checkpoints`
+    (`profiles.Budget`) and read at every checkpoint:
+
+    lambda     each λ of p.lams with ℓ1 and Yeh's weights, one start (G of `epoch`, D nearest)
+    norm       ℓ2 and the plain mask at the study's λ (`ablation_settings`)
+    starts     p.starts starts at the study's λ: the best of them, and their mean (ensemble)
+    rule       the post's rule: "gd" with step p.gd_lr, each image stopping when ||grad||_1 <
+               p.tol, capped at the last checkpoint
+    matched    each λ of p.matched_lams with G and D of the same epoch (D's epoch nearest `epoch`)
+    classical  every classical fill (`fills.CLASSICAL`), the same at every budget
+
+    Returns (metrics, fills): metrics has one row per setting, budget and image (hole PSNR, SSIM,
+    L1 of the Poisson-blended fill; `loss`: the search's, NaN for the classical fills), columns
+    setting, group, lam, norm, weighting, budget, image; fills maps (setting, budget) to the
+    Poisson-blended fills of the λ grid, for the critic."""
+    from inpaint.method.blend import poisson
+    from inpaint.study.fills import CLASSICAL
+
+    study = settings.study
+    budgets = sorted(set(p.checkpoints))
+    last = budgets[-1]
+    mask = make_mask("center", len(images))
+    base = solver_config(settings, restarts=1, iters=last, lam=study.lam)
+    d_epoch = gan.discriminator_epoch(epoch)
+    networks = {"": gan.load(epoch), f"G{d_epoch}/D{d_epoch}: ": gan.load(d_epoch)}
+    runs = [("lambda", "", replace(base, lam=lam)) for lam in p.lams]
+    runs += [("norm", "", replace(base, norm=norm, weighting=weighting))
+             for lam, norm, weighting in ablation_settings((), study.lam)]
+    runs += [("starts", "", replace(base, restarts=p.starts))]
+    runs += [("rule", "", replace(base, optimizer="gd", lr=p.gd_lr, tol=p.tol))]
+    runs += [("matched", f"G{d_epoch}/D{d_epoch}: ", replace(base, lam=lam))
+             for lam in p.matched_lams]
+    rows, fills = [], {}
+
+    def score(name, group, config, budget, filled, loss):
+        table = evaluate(filled, images, mask).reset_index()
+        rows.append(table.assign(setting=name, group=group, lam=config.lam, norm=config.norm,
+                                 weighting=config.weighting, budget=budget, loss=loss))
+
+    for group, prefix, config in tqdm(runs, desc=f"searches of {last} iterations",
+                                      disable=not progress):
+        generator, discriminator = networks[prefix]
+        at = budget_search(generator, discriminator, images, mask, config, budgets, store)
+        for budget, result in at.items():
+            loss = result["loss"].numpy()
+            if group == "starts":
+                score(f"best of {p.starts} starts", group, config, budget,
+                      poisson(images, result["best"], mask), loss)
+                score(f"ensemble of {p.starts} starts", group, config, budget,
+                      poisson(images, result["mean"], mask), float("nan"))
+            elif group == "rule":
+                score(f"gd, step {p.gd_lr:g}, tol {p.tol:g}", group, config, budget,
+                      poisson(images, result["best"], mask), loss)
+            else:
+                name = setting_name(config.lam, config.norm, config.weighting, prefix)
+                filled = poisson(images, result["best"], mask)
+                score(name, group, config, budget, filled, loss)
+                if group == "lambda":
+                    fills[(name, budget)] = filled
+    for name in CLASSICAL:
+        filled = BASELINES[name](images, mask)
+        for budget in budgets:
+            score(name, "classical", base, budget, filled, float("nan"))
+    metrics = pd.concat(rows, ignore_index=True)
+    return metrics, fills
+
+
+def budget_differences(metrics: pd.DataFrame, reference: str, column: str = "psnr_hole",
+                       group: str | None = None) -> pd.DataFrame:
+    """Each setting minus `reference`, image by image, at each budget: one row per setting and
+    budget with the mean paired difference, its 95% interval and n (`stats.paired`).
+    metrics: `budget_runs`' table (or a part of it, e.g. one `group`)."""
+    rows = []
+    for budget, part in metrics.groupby("budget"):
+        wide = part.pivot(index="image", columns="setting", values=column)
+        names = [name for name in wide.columns if name != reference and
+                 (group is None or part.loc[part.setting == name, "group"].iloc[0] == group)]
+        for name in names:
+            c = stats.paired(wide[name], wide[reference])
+            rows.append({"setting": name, "budget": budget, "difference": c.difference,
+                         "low": c.low, "high": c.high, "n": c.n, "differs": c.differs,
+                         "sd": float((wide[name] - wide[reference]).std())})
+    return pd.DataFrame(rows)
+
+
+def budget_realism(fills: dict, images: torch.Tensor, real: torch.Tensor, budgets, seeds: int,
+                   steps: int, progress: bool = True, store: Store = NO_STORE) -> pd.DataFrame:
+    """The critic's per-image score for the fills of `budget_runs` (keyed (setting, budget)) at
+    each of `budgets`: fresh critics (`fills_realism`: same real photographs, seeds and splits
+    for every fill, so the scores pair image by image). Returns one row per setting, budget and
+    image: caught, the share of held-out real photographs the critic found more real than the
+    fill (NaN where no seed held the image out; lower is more real)."""
+    keys = {f"{setting} @ {budget}": (setting, budget) for setting, budget in fills
+            if budget in set(budgets)}
+    mask = make_mask("center", len(images))
+    _, caught = fills_realism({name: fills[key] for name, key in keys.items()}, images, mask,
+                              real, seeds=seeds, steps=steps, progress=progress, store=store)
+    return caught.assign(setting=caught.fill.map(lambda name: keys[name][0]),
+                         budget=caught.fill.map(lambda name: keys[name][1])
+                         )[["setting", "budget", "image", "caught"]]
+
+
+# The post's λ: its context term was the mean over the 64 x 64 x 3 values, ours is their sum, so
+# the same minimiser takes lam = POST_SCALE * lam_post here (book/method.md, eq-lam-map).
+POST_SCALE = 64 * 64 * 3
+
+
+def post_lam_label(lam: float) -> str:
+    """λ in the post's units (lam / 12,288), as the λ axes' second labels: "0", "2.4e-07"."""
+    return "0" if lam == 0 else f"{lam / POST_SCALE:.2g}"

@@ -248,6 +248,34 @@ class Faces(Parameters):
 
 
 @dataclass(frozen=True)
+class Budget(Parameters):
+    images: int = knob(64, "centre-mask images, and as many other photographs for the critic")
+    checkpoints: tuple[int, ...] = knob((25, 60, 100, 200, 400, 800, 1500),
+                                        "iteration counts the fills are read at, from one search "
+                                        "as long as the largest")
+    lams: tuple[float, ...] = knob((0.0, 3e-3, 0.1, 1.0, 10.0, 100.0),
+                                   "the λ values, with ℓ1 and Yeh's weights; must hold 0.003")
+    matched_lams: tuple[float, ...] = knob((0.0, 3e-3, 0.1, 1.0, 10.0, 100.0),
+                                           "the λ values repeated with G and D of one epoch")
+    starts: int = knob(4, "starting codes of the multi-start search (best of them, and mean)",
+                       least=2)
+    gd_lr: float = knob(1e-3, "the post's rule: gradient descent's step size", least=1e-12)
+    tol: float = knob(1e-4, "the post's rule: stop an image when ||grad_z||_1 < tol",
+                      least=1e-12)
+    seeds: int = knob(5, "critics per λ and budget", least=2)
+    steps: int = knob(150, "training steps per critic")
+
+    def check(self, settings):
+        lam = settings.study.lam
+        if lam not in self.lams:
+            raise ValueError(f"lams must hold {lam:g}, the setting the others pair with, got "
+                             f"{list(self.lams)}; add {lam:g} to lams")
+        if self.images < MIN_IMAGES:
+            raise ValueError(f"images must be at least {MIN_IMAGES} (the critic's real and "
+                             f"filled classes each need {MIN_IMAGES}), got {self.images}")
+
+
+@dataclass(frozen=True)
 class Findings(Parameters):
     pass
 
@@ -258,7 +286,7 @@ PARAMETERS: dict[str, type] = {
     "01_training_curves": TrainingCurves, "02_checkpoint_selection": Selection,
     "03_lambda_norm_ablation": Ablation, "04_reconstruction_grids": Grids,
     "05_comparison": Comparison, "06_solver_behaviour": Behaviour, "07_beyond_yeh": Beyond,
-    "08_faces": Faces, "10_findings": Findings,
+    "08_faces": Faces, "09_budget": Budget, "10_findings": Findings,
 }
 
 
@@ -356,7 +384,9 @@ PROFILES: dict[str, Profile] = {
             Comparison(images=8, others=4),
             Behaviour(images=4, iters=30),
             Beyond(images=12, others=12, starts=4, seeds=2, steps=10),
-            Faces(faces=8, iters=10, restarts=2)),
+            Faces(faces=8, iters=10, restarts=2),
+            Budget(images=8, checkpoints=(5, 10, 20), lams=(0.0, 3e-3, 1.0),
+                   matched_lams=(0.0, 3e-3), starts=2, seeds=2, steps=10)),
         threads=1,
     ),
     "cpu": Profile(
@@ -374,7 +404,13 @@ PROFILES: dict[str, Profile] = {
             Comparison(images=104, others=20, coco=16, faces=80),
             Behaviour(images=16, iters=200),
             Beyond(steps=100),
-            Faces(iters=200, restarts=2)),
+            Faces(iters=200, restarts=2),
+            # `make budget`, outside the 45 minutes: 10 searches of 1,500 iterations over 16
+            # images, 11 search-equivalents as the two-start one counts twice (about 2½ minutes
+            # each on 2 free cores, fp32), and 12 critics of 100 steps: about 30 minutes, at
+            # most 35.
+            Budget(images=16, lams=(0.0, 3e-3, 1.0), matched_lams=(0.0, 3e-3), starts=2,
+                   seeds=2, steps=100)),
     ),
     "full": Profile(
         "full",
@@ -384,7 +420,10 @@ PROFILES: dict[str, Profile] = {
             Selection(images=256, iters=500),
             Ablation(images=256, iters=1500),
             Comparison(images=1000),
-            Behaviour(images=128, iters=5000)),
+            Behaviour(images=128, iters=5000),
+            # ±0.15 dB on hole PSNR where the per-image differences' SD is up to 1.7 dB:
+            # (1.96 x 1.7 / 0.15)² ≈ 493 images (the chapter prints the count its SDs need)
+            Budget(images=512)),
     ),
 }
 
