@@ -252,3 +252,36 @@ def test_sharpness_tells_a_blurred_fill_from_the_truth():
     assert "a fresh critic found more real than the fill" in text
     assert "the trained-here model's fill is above the evaluated model's by 0.30" in text
     assert "had seen 1,500,000 images" in text and "the model trained here 37,500" in text
+
+
+def budget_table(drop: float) -> pd.DataFrame:
+    """The budget chapter's per-image table for three searches on 32 images, read at 100 and
+    1,500 iterations: λ = 10 level with Yeh's search at 100 and `drop` dB below it at 1,500, ℓ2
+    level at both, and Telea 1 dB below at both (a classical fill: the same at every budget)."""
+    from inpaint.study.experiments import setting_name
+    rng = np.random.default_rng(0)
+    base = rng.normal(14, 2, 32)
+    rows = []
+    for budget in (100, 1500):
+        for name, group, shift in ((setting_name(0.003), "lambda", 0.0),
+                                   (setting_name(10.0), "lambda", -drop * (budget == 1500)),
+                                   (setting_name(0.003, norm="l2"), "norm", 0.0),
+                                   ("telea", "classical", -1.0)):
+            noise = rng.normal(0, 0.1, 32) if shift or name != setting_name(0.003) else 0
+            rows += [{"setting": name, "group": group, "budget": budget, "image": i,
+                      "psnr_hole": base[i] + shift + (noise[i] if np.ndim(noise) else 0)}
+                     for i in range(32)]
+    return pd.DataFrame(rows)
+
+
+def test_the_budget_finding_names_each_verdict_that_changes_between_the_budgets():
+    from inpaint.study.profiles import PROFILES
+    settings = PROFILES["cpu"]
+    text = findings.budget_finding(budget_table(0.5), None, settings)
+    assert "at the study's budget (100 iterations) and at the paper's 1,500" in text
+    assert "Verdicts that change between 100 and 1,500 iterations: λ = 10 (within ±" in text
+    assert "→ below by 0.5" in text
+    assert "| Telea " in text and "below by 1.0" in text
+    assert "λ = 10 (below by 0.5" in text.split("At 1,500 iterations, of the searches, ")[1]
+    level = findings.budget_finding(budget_table(0.0), None, settings)
+    assert "No verdict changes between 100 and 1,500 iterations on these 32 images." in level

@@ -332,9 +332,21 @@ REFERENCE = ("l1", "yeh")  # with the study's λ and one start: the setting the 
 
 
 def setting_name(lam: float, norm: str = "l1", weighting: str = "yeh", prefix: str = "") -> str:
-    """How the budget chapter names a search: "l1, yeh, λ 3e-3", with an optional prefix
-    ("G55/D55: ")."""
-    return f"{prefix}{norm}, {weighting}, λ {lam_label(lam)}"
+    """How the budget chapter names a search in its tables, figures and sentences: "λ = 3e-3"
+    (the paper's ℓ1 and Yeh's weights), "ℓ2, λ = 3e-3", "plain weights, λ = 3e-3", "ℓ2, plain
+    weights, λ = 3e-3" (the post's loss), after an optional prefix ("G and D of epoch 55, ")."""
+    parts = (["ℓ2"] if norm == "l2" else []) + (["plain weights"] if weighting == "plain" else [])
+    return prefix + ", ".join(parts + [f"λ = {lam_label(lam)}"])
+
+
+def starts_name(starts: int, fill: str) -> str:
+    """The budget chapter's multi-start settings: "best of 2 starts", "mean of 2 starts"."""
+    return f"{fill} of {starts} starts"
+
+
+def rule_name(lr: float) -> str:
+    """The budget chapter's name of the post's rule: gradient descent with its step size."""
+    return f"gradient descent (the post's rule), step {lr:g}"
 
 
 def budget_search(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
@@ -384,13 +396,14 @@ def budget_runs(settings: Profile, gan: GAN, epoch: int, images: torch.Tensor, p
     mask = make_mask("center", len(images))
     base = solver_config(settings, restarts=1, iters=last, lam=study.lam)
     d_epoch = gan.discriminator_epoch(epoch)
-    networks = {"": gan.load(epoch), f"G{d_epoch}/D{d_epoch}: ": gan.load(d_epoch)}
+    matched = f"G and D of epoch {d_epoch}, "
+    networks = {"": gan.load(epoch), matched: gan.load(d_epoch)}
     runs = [("lambda", "", replace(base, lam=lam)) for lam in p.lams]
     runs += [("norm", "", replace(base, norm=norm, weighting=weighting))
              for lam, norm, weighting in ablation_settings((), study.lam)]
     runs += [("starts", "", replace(base, restarts=p.starts))]
     runs += [("rule", "", replace(base, optimizer="gd", lr=p.gd_lr, tol=p.tol))]
-    runs += [("matched", f"G{d_epoch}/D{d_epoch}: ", replace(base, lam=lam))
+    runs += [("matched", matched, replace(base, lam=lam))
              for lam in p.matched_lams]
     rows, fills = [], {}
 
@@ -406,12 +419,12 @@ def budget_runs(settings: Profile, gan: GAN, epoch: int, images: torch.Tensor, p
         for budget, result in at.items():
             loss = result["loss"].numpy()
             if group == "starts":
-                score(f"best of {p.starts} starts", group, config, budget,
+                score(starts_name(p.starts, "best"), group, config, budget,
                       poisson(images, result["best"], mask), loss)
-                score(f"ensemble of {p.starts} starts", group, config, budget,
+                score(starts_name(p.starts, "mean"), group, config, budget,
                       poisson(images, result["mean"], mask), float("nan"))
             elif group == "rule":
-                score(f"gd, step {p.gd_lr:g}, tol {p.tol:g}", group, config, budget,
+                score(rule_name(p.gd_lr), group, config, budget,
                       poisson(images, result["best"], mask), loss)
             else:
                 name = setting_name(config.lam, config.norm, config.weighting, prefix)

@@ -834,12 +834,22 @@ def budget_tests(metrics: pd.DataFrame, budget: int, reference: str,
                          for name in wide.columns if name != reference})
 
 
+def budget_words(c: stats.Comparison) -> str:
+    """A budget-table cell's verdict: "above by 0.31 dB", "below by 0.20 dB" or, when the
+    interval holds 0, "within ±0.12 dB"."""
+    if c.differs:
+        return f"{'above' if c.difference > 0 else 'below'} by {abs(c.difference):.2f} dB"
+    return f"within ±{c.bound:.2f} dB"
+
+
 def budget_finding(metrics: pd.DataFrame, caught: pd.DataFrame | None,
                    settings: Profile) -> str:
     """Which verdicts hold at the last budget (1,500 iterations) as at the study's own: each
     setting of the budget chapter against Yeh's search at the paper's λ with one start, on hole
-    PSNR at both budgets (paired, Holm over the settings), whether the verdict's sign changes,
-    where each setting's mean hole PSNR peaks, and the critic's per-image score at both."""
+    PSNR at both budgets (paired, Holm over the settings, Holm-adjusted intervals), the verdicts
+    whose direction or significance changes, where Yeh's search's hole PSNR peaks, and the
+    critic's per-image score at both budgets. Markdown: sentences and one table."""
+    from inpaint.study import wording
     from inpaint.study.experiments import setting_name
     budgets = sorted(metrics.budget.unique())
     last = budgets[-1]
@@ -847,29 +857,60 @@ def budget_finding(metrics: pd.DataFrame, caught: pd.DataFrame | None,
     reference = setting_name(settings.study.lam)
     n = metrics[(metrics.budget == last) & (metrics.setting == reference)].image.nunique()
     early, late = budget_tests(metrics, study, reference), budget_tests(metrics, last, reference)
-    lines = [f"Each setting against {reference} (one start), hole PSNR, Poisson-blended, paired "
-             f"on the same {n} images and starting codes, Holm-corrected over the settings, at "
-             f"the study's budget ({study:,} iterations) and at {last:,}:"]
-    for name in late:
-        change = ("holds" if early[name].sign == late[name].sign else
-                  f"**changes** ({early[name].sign:+d} → {late[name].sign:+d})")
-        lines.append(f"- {name}: at {study:,}, {stats.interval_text(early[name])}; at {last:,}, "
-                     f"{stats.interval_text(late[name])}; the verdict {change}.")
-    means = metrics.groupby(["setting", "budget"]).psnr_hole.mean().unstack("budget")
-    peak = means.loc[reference].idxmax()
-    fall = means.loc[reference].max() - means.loc[reference, last]
-    lines.append(f"\nThe reference's mean hole PSNR is highest at {peak:,} iterations "
-                 f"({dB(means.loc[reference].max())}) and {dB(fall)} lower at {last:,}; "
-                 f"{int(((means.max(axis=1) - means[last]) > 0.005).sum())} of {len(means)} "
-                 f"settings have a higher mean hole PSNR at an earlier budget than at {last:,}.")
+    model = settings.study.shipped or f"{settings.name}/main"
+    name = wording.method
+    cell = "{:+.2f} [{:+.2f}, {:+.2f}]".format
+    rows = [{"setting (minus Yeh's search)": name(key),
+             f"at {study:,} (dB)": cell(early[key].difference, early[key].low, early[key].high),
+             f"at {last:,} (dB)": cell(late[key].difference, late[key].low, late[key].high),
+             f"verdict at {study:,}": budget_words(early[key]),
+             f"verdict at {last:,}": budget_words(late[key])} for key in late]
+    table = pd.DataFrame(rows).to_markdown(index=False)
+    changed = [key for key in late if early[key].sign != late[key].sign]
+    text = [f"Every setting of the budget chapter against Yeh's search (ℓ1, Yeh's weights, "
+            f"{reference}, one start, Adam), hole PSNR of the Poisson-blended fill, paired on the "
+            f"same {n} images and starting codes (model {model}; \"G and D of epoch …\" marks "
+            f"the matched pair), Holm over the {len(late)} settings with Holm-adjusted 95% "
+            f"intervals, at the study's budget ({study:,} iterations) and at the paper's "
+            f"{last:,}:", "", table, ""]
+    if changed:
+        text.append(f"Verdicts that change between {study:,} and {last:,} iterations: "
+                    + wording.in_words(f"{name(key)} ({budget_words(early[key])} → "
+                                       f"{budget_words(late[key])})" for key in changed) + ".")
+    else:
+        text.append(f"No verdict changes between {study:,} and {last:,} iterations on these "
+                    f"{n} images.")
+    groups = metrics.drop_duplicates("setting").set_index("setting").group
+    matter = [key for key in late if late[key].differs and groups[key] != "classical"]
+    level = [key for key in late if not late[key].differs and groups[key] != "classical"]
+    sentence = f"At {last:,} iterations, of the searches, "
+    sentence += (wording.in_words(f"{name(key)} ({budget_words(late[key])})" for key in matter)
+                 + " differ from Yeh's search") if matter else "none differs from Yeh's search"
+    if level:
+        sentence += (("; " if matter else " by more than its bound: ")
+                     + wording.in_words(f"{name(key)} ({budget_words(late[key])})"
+                                        for key in level)
+                     + (" do not, by more than the bound given" if matter else ""))
+    text.append(sentence + ".")
+    means = metrics[metrics.setting == reference].pivot(index="image", columns="budget",
+                                                         values="psnr_hole")
+    peak = means.mean().idxmax()
+    if peak != last:
+        fall = stats.paired(means[last], means[peak])
+        text.append(f"Yeh's search's mean hole PSNR is highest at {peak:,} iterations "
+                    f"({dB(means[peak].mean())}); read from the same searches at {last:,}, it is "
+                    f"{dB(means[last].mean())}, a change of {stats.interval_text(fall)}.")
+    else:
+        text.append(f"Yeh's search's mean hole PSNR is highest at the last budget, {last:,} "
+                    f"iterations ({dB(means[last].mean())}).")
     if caught is not None:
         for budget in sorted(caught.budget.unique()):
             wide = caught[caught.budget == budget].pivot(index="image", columns="setting",
                                                          values="caught").dropna()
-            tests = stats.family({name: stats.paired(wide[name], wide[reference])
-                                  for name in wide.columns if name != reference})
-            lines.append(f"\nThe critic's per-image score (lower: more real) at {budget:,} "
-                         f"iterations, each λ against {reference}: " + "; ".join(
-                             stats.verdict(name, reference, c, unit="", digits=3)
-                             for name, c in tests.items()) + ".")
-    return "\n".join(lines)
+            tests = stats.family({key: stats.paired(wide[key], wide[reference])
+                                  for key in wide.columns if key != reference})
+            text.append(f"Realism at {budget:,} iterations, the critic's per-image score (lower: "
+                        f"more real), each λ against {reference}: " + "; ".join(
+                            stats.verdict(name(key), reference, c, unit="", digits=3)
+                            for key, c in tests.items()) + ".")
+    return "\n".join(text)
