@@ -451,3 +451,42 @@ def test_changing_one_chapters_values_in_a_profile_reruns_that_chapter_alone(mon
     assert changed == {"01_training_curves", "02_checkpoint_selection"}
     shared = replace(ci, threads=ci.threads + 1)
     assert all(fingerprints.fingerprint(n, shared) != before[n] for n in before)
+
+
+def test_a_chapter_s_fingerprint_covers_the_modules_it_reaches_and_no_other(tmp_path,
+                                                                              monkeypatch):
+    """A module a chapter imports, directly, lazily inside a function or through another module,
+    is part of its fingerprint; a module no chapter's code reaches (a new chapter's method, say)
+    changes no other chapter's fingerprint; the tools never count."""
+    package = tmp_path / "inpaint"
+    (package / "method").mkdir(parents=True)
+    (package / "tools").mkdir()
+    for path in (package / "__init__.py", package / "method" / "__init__.py",
+                 package / "tools" / "__init__.py"):
+        path.write_text("")
+    (package / "study.py").write_text("def run():\n    from inpaint.method import solver\n")
+    (package / "method" / "solver.py").write_text("import numpy\nfrom inpaint.method.masks "
+                                                  "import make_mask\n")
+    (package / "method" / "masks.py").write_text("from inpaint.tools import cli\n")
+    (package / "method" / "new.py").write_text("x = 1\n")
+    (package / "tools" / "cli.py").write_text("")
+    monkeypatch.setattr(fingerprints, "LIBRARY", package)
+    monkeypatch.setattr(fingerprints, "TOOLS", package / "tools")
+    found = fingerprints.imported_modules(["from inpaint import study  # the chapter's code"])
+    assert [p.relative_to(package).as_posix() for p in found] == [
+        "__init__.py", "method/__init__.py", "method/masks.py", "method/solver.py", "study.py"]
+
+
+def test_every_chapter_s_fingerprint_covers_the_solver_and_the_findings_it_imports():
+    """The real chapters: the solver reached through `experiments`, the findings where the
+    notebook imports them, and no command-line tool."""
+    library = fingerprints.LIBRARY
+    for name in chapters.names():
+        modules = fingerprints.imported_modules(fingerprints.notebook_sources(
+            fingerprints.NOTEBOOK_DIR / f"{name}.ipynb"))
+        assert library / "method" / "solver.py" in modules, name
+        assert library / "study" / "profiles.py" in modules, name
+        assert not any(fingerprints.TOOLS in path.parents for path in modules), name
+    imported = fingerprints.imported_modules(fingerprints.notebook_sources(
+        fingerprints.NOTEBOOK_DIR / "03_lambda_norm_ablation.ipynb"))
+    assert library / "study" / "findings.py" in imported

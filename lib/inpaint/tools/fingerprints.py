@@ -26,15 +26,52 @@ TOOLS = LIBRARY / "tools"  # the command-line tools: no chapter's result depends
 PROFILES_MODULE = LIBRARY / "study" / "profiles.py"  # values count per chapter: settings_digest
 
 
+def imported_modules(sources: list[str]) -> list[Path]:
+    """The library's module files that Python `sources` import, directly or through one another
+    (every `import inpaint...` and `from inpaint... import ...`, at any depth of the code, with the
+    packages on the way), sorted. A module no chapter's code reaches is not among them, so adding
+    one (a new chapter's method, say) leaves the other chapters' fingerprints as they were."""
+    found: set[Path] = set()
+    pending = list(sources)
+    while pending:
+        for node in ast.walk(ast.parse(pending.pop())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != LIBRARY.name:
+                    continue
+                for depth in range(1, len(parts) + 1):  # each package on the way, then the module
+                    stem = LIBRARY.parent.joinpath(*parts[:depth])
+                    for path in (stem / "__init__.py", stem.with_suffix(".py")):
+                        if path.is_file() and path not in found and TOOLS not in path.parents:
+                            found.add(path)
+                            pending.append(path.read_text(encoding="utf-8"))
+    return sorted(found)
+
+
+def notebook_sources(notebook: Path) -> list[str]:
+    """The code cells of a notebook, each as Python source (IPython magics and shell lines, which
+    import nothing of the library, left out)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return ["\n".join(line for line in "".join(cell["source"]).splitlines()
+                       if not line.lstrip().startswith(("%", "!")))
+            for cell in cells if cell["cell_type"] == "code"]
+
+
 def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
-    """Every file a notebook's result depends on: its source, the library modules the notebooks
-    use (every module outside inpaint/tools/ and __main__), the trained runs (settings
-    and checkpoints), the evaluated model's files and the recorded by-eye choices, and, for the
-    notebooks after the selection chapter, the chosen epoch it wrote. Files that do not exist
-    (yet) are listed too: their absence is part of the state."""
-    modules = [p for p in sorted(LIBRARY.rglob("*.py"))
-               if TOOLS not in p.parents and p.name != "__main__.py"]
-    paths = [NOTEBOOK_DIR / f"{notebook}.ipynb", *modules, CHOICES_FILE]
+    """Every file a notebook's result depends on: its source, the library modules it imports
+    (`imported_modules`: directly or through one another, tools aside), the trained runs
+    (settings and checkpoints), the evaluated model's files and the recorded by-eye choices,
+    and, for the notebooks after the selection chapter, the chosen epoch it wrote. Files that do
+    not exist (yet) are listed too: their absence is part of the state."""
+    source = NOTEBOOK_DIR / f"{notebook}.ipynb"
+    modules = imported_modules(notebook_sources(source)) if source.is_file() else []
+    paths = [source, *modules, CHOICES_FILE]
     for name in TRAINED:
         run = run_dir(settings, name)
         paths += [run / "config.json", *sorted(run.glob("checkpoints/*.pt"))]
