@@ -1,0 +1,191 @@
+"""The methods after Yeh: Deep Generative Prior, Intermediate Layer Optimization and an encoder's
+start, on the committed sample photographs and the `ci` run's networks."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from inpaint.method.blend import paste
+from inpaint.method.dgp import (DGPConfig, choose_start, dgp_complete, discriminator_features,
+                                fine_tune, generator_blocks)
+from inpaint.method.encoder import EncoderConfig, encode, train_encoder
+from inpaint.method.ilo import ILOConfig, ilo_complete, project_l1_ball
+from inpaint.method.masks import center, make_mask
+from inpaint.method.models import sample_z
+from inpaint.method.solver import SolverConfig, complete, context_loss, context_weights
+from inpaint.training.checkpoints import checkpoints, load_models
+
+SMALL_DGP = DGPConfig(candidates=16, iters=(8, 8), blocks=(1, 5), g_lrs=(2e-3, 1e-3),
+                      z_lrs=(1e-2, 1e-3), w_features=(1.0, 0.1), w_mse=(10.0, 100.0))
+
+
+@pytest.fixture
+def models(ci_run):
+    return load_models(checkpoints(ci_run)[3])
+
+
+def known_error(images, y, mask):
+    """Mean squared error on the known pixels, per image."""
+    return ((images - y) * mask).pow(2).flatten(1).sum(1) / (mask.flatten(1).sum(1) * 3)
+
+
+# Deep Generative Prior
+
+def test_dgp_moves_the_generator_and_fits_the_known_pixels_better_than_its_start(models,
+                                                                               sample_val):
+    generator, discriminator = models
+    before = [p.clone() for p in generator.parameters()]
+    y, mask = sample_val[:2], center(2)
+    result = dgp_complete(generator, discriminator, y, mask, SMALL_DGP, progress=False)
+    assert result.generated.shape == (2, 3, 64, 64) and result.stages.shape == (2, 2, 3, 64, 64)
+    assert torch.equal(result.generated, result.stages[-1])
+    assert (known_error(result.generated, y, mask) < known_error(result.start, y, mask)).all()
+    assert all(torch.equal(p, q) for p, q in zip(before, generator.parameters())), \
+        "the caller's generator must be left as it was"
+    filled = paste(y, result.generated, mask)
+    assert torch.equal(filled * mask, y * mask)
+
+
+def test_dgp_fine_tunes_only_the_blocks_of_each_stage(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:1], center(1)
+    z0 = sample_z(1, generator=torch.Generator().manual_seed(0))
+    config = DGPConfig(candidates=1, iters=(5,), blocks=(2,), g_lrs=(1e-3,), z_lrs=(1e-2,),
+                       w_features=(1.0,), w_mse=(10.0,))
+    tuned, z, fills = fine_tune(generator, discriminator, y, mask, z0, config)
+    changed = [not all(torch.equal(p, q) for p, q in zip(a, b))
+               for a, b in zip(generator_blocks(generator), generator_blocks(tuned))]
+    assert changed == [True, True, False, False, False]
+    assert not torch.equal(z, z0) and z.abs().max() <= 1
+    assert fills.shape == (1, 3, 64, 64)
+
+
+def test_dgp_chooses_the_candidate_closest_in_the_discriminator_s_features(models, sample_val):
+    """The start is the candidate whose features are nearest: given G's own image of one
+    candidate as the photograph, that candidate wins."""
+    generator, discriminator = models
+    generator.eval(), discriminator.eval()
+    candidates = sample_z(12, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        y = generator(candidates[7:8])
+    chosen = choose_start(generator, discriminator, y, center(1), candidates, last=3)
+    assert torch.equal(chosen, candidates[7:8])
+    assert len(discriminator_features(discriminator, y)) == 4
+
+
+def test_dgp_gives_an_image_the_same_fill_alone_in_a_batch_and_again(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:3], center(3)
+    together = dgp_complete(generator, discriminator, y, mask, SMALL_DGP, progress=False)
+    alone = dgp_complete(generator, discriminator, y[1:2], mask[1:2], SMALL_DGP, progress=False)
+    assert torch.equal(together.generated[1:2], alone.generated)
+    again = dgp_complete(generator, discriminator, y[1:2], mask[1:2], SMALL_DGP, progress=False)
+    assert torch.equal(again.generated, alone.generated)
+    hidden = torch.where(mask[1:2] > 0.5, y[1:2], torch.rand_like(y[1:2]))
+    unseen = dgp_complete(generator, discriminator, hidden, mask[1:2], SMALL_DGP, progress=False)
+    assert torch.equal(unseen.generated, alone.generated), "hidden pixels must not matter"
+
+
+def test_dgp_refuses_a_stage_list_of_the_wrong_length():
+    with pytest.raises(ValueError, match="blocks must have one value per stage"):
+        DGPConfig(iters=(10, 10), blocks=(1,), g_lrs=(1e-4, 1e-4), z_lrs=(1e-3, 1e-3),
+                  w_features=(1.0, 1.0), w_mse=(1.0, 1.0))
+
+
+# Intermediate Layer Optimization
+
+def test_the_l1_projection_is_the_closest_point_of_the_ball():
+    assert torch.equal(project_l1_ball(torch.tensor([0.2, -0.3]), 1.0), torch.tensor([0.2, -0.3]))
+    torch.testing.assert_close(project_l1_ball(torch.tensor([3.0, 1.0]), 2.0),
+                               torch.tensor([2.0, 0.0]))
+    torch.testing.assert_close(project_l1_ball(torch.tensor([[1.0, -1.0]]), 1.0),
+                               torch.tensor([[0.5, -0.5]]))
+    v = torch.randn(500, generator=torch.Generator().manual_seed(0))
+    w = project_l1_ball(v, 10.0)
+    assert w.abs().sum() == pytest.approx(10.0, rel=1e-5)
+    for _ in range(50):  # no other point of the ball is closer
+        other = project_l1_ball(w + 0.05 * torch.randn(500), 10.0)
+        assert (other - v).norm() >= (w - v).norm() - 1e-5
+    assert torch.equal(project_l1_ball(v, 0.0), torch.zeros_like(v))
+
+
+def test_ilo_lowers_yeh_s_loss_below_the_search_it_starts_from(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:2], center(2)
+    objective = SolverConfig(iters=20, restarts=1)
+    search = complete(generator, discriminator, y, mask, objective, progress=False)
+    config = ILOConfig(layers=(1, 2), steps=(15, 15), radius=0.5)
+    result = ilo_complete(generator, discriminator, y, mask, search.z, config, objective,
+                          progress=False)
+    torch.testing.assert_close(result.start_loss, search.loss.float(), atol=1e-3, rtol=1e-4)
+    assert (result.loss < result.start_loss).all()
+    weights = context_weights(mask, objective)
+    assert (context_loss(result.generated, torch.where(weights > 0, y, 0.0), weights, "l1")
+            < search.context).all()
+    assert result.rounds.shape == (2, 2, 3, 64, 64)
+
+
+def test_ilo_with_a_ball_of_radius_0_returns_the_search_s_image(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:1], center(1)
+    z = sample_z(1, generator=torch.Generator().manual_seed(1))
+    result = ilo_complete(generator, discriminator, y, mask, z,
+                          ILOConfig(layers=(1,), steps=(5,), radius=0.0), progress=False)
+    with torch.no_grad():
+        torch.testing.assert_close(result.generated, generator(z))
+
+
+def test_ilo_gives_an_image_the_same_fill_alone_and_in_a_batch(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:3], make_mask("pattern", 3, seed=2)
+    z = sample_z(3, generator=torch.Generator().manual_seed(2))
+    config = ILOConfig(layers=(1, 3), steps=(6, 6), radius=0.5)
+    together = ilo_complete(generator, discriminator, y, mask, z, config, progress=False)
+    alone = ilo_complete(generator, discriminator, y[2:], mask[2:], z[2:], config, progress=False)
+    assert torch.equal(together.generated[2:], alone.generated)
+
+
+def test_ilo_refuses_layers_that_do_not_go_deeper():
+    with pytest.raises(ValueError, match="layers must rise"):
+        ILOConfig(layers=(2, 1), steps=(10, 10))
+
+
+# The encoder's start
+
+def test_the_encoder_learns_codes_closer_than_chance_and_its_start_helps_the_search(models,
+                                                                                    sample_val):
+    generator, discriminator = models
+    config = EncoderConfig(width=16, steps=150, batch=32, lr=1e-3)
+    trained = train_encoder(generator, config, progress=False)
+    assert sum(trained.code_losses[-20:]) < sum(trained.code_losses[:20])
+    z = sample_z(64, generator=torch.Generator().manual_seed(99))  # codes it never trained on
+    mask = center(64)
+    with torch.no_grad():
+        x = generator(z)
+    guess = encode(trained.encoder, x, mask)
+    assert guess.abs().max() < 1
+    chance = (sample_z(64, generator=torch.Generator().manual_seed(5)) - z).pow(2).mean()
+    assert (guess - z).pow(2).mean() < 0.9 * chance
+    objective = SolverConfig(iters=1, restarts=1, lam=0.0)  # the loss at the start
+    from_encoder = complete(generator, discriminator, x, mask, objective, z0=guess,
+                            progress=False)
+    from_chance = complete(generator, discriminator, x, mask, objective, progress=False)
+    assert from_encoder.context.mean() < from_chance.context.mean()
+
+
+def test_an_image_s_code_does_not_depend_on_its_batch_nor_on_its_hidden_pixels(models,
+                                                                             sample_val):
+    generator, _ = models
+    trained = train_encoder(generator, EncoderConfig(width=8, steps=3, batch=8), progress=False)
+    again = train_encoder(generator, EncoderConfig(width=8, steps=3, batch=8), progress=False)
+    assert trained.losses == again.losses
+    y, mask = sample_val[:4], center(4)
+    codes = encode(trained.encoder, y, mask)
+    assert torch.equal(codes[3:], encode(trained.encoder, y[3:], mask[3:]))
+    noisy = torch.where(mask > 0.5, y, torch.rand_like(y))
+    assert torch.equal(encode(trained.encoder, noisy, mask), codes)
+
+
+def test_the_encoder_refuses_an_unknown_mask_kind():
+    with pytest.raises(ValueError, match="unknown mask kind"):
+        EncoderConfig(mask="circle")
