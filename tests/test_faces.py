@@ -60,4 +60,5 @@ def test_extremes_are_the_best_then_the_worst_images_against_telea():
             for method, value in ((YEH, 15.0 + gain), ("telea", 15.0))]
     picked, labels = fills.extremes(pd.DataFrame(rows), "center", 2, noun="face")
     assert picked == [1, 3, 2, 4]
-    assert labels[0] == "face 1: +3.0 dB" and labels[-1] == "face 4: -4.0 dB"
+    # positions 1 and 4 are faces 2 and 5: every page numbers images from 1
+    assert labels[0] == "face 2: +3.0 dB" and labels[-1] == "face 5: -4.0 dB"

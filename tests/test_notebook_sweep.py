@@ -23,7 +23,7 @@ OTHER = {
     "03_lambda_norm_ablation": {"lams": "[0.003, 10]", "images": 9, "iters": 5, "seeds": 3,
                                 "steps": 5, "mask": "blocks"},
     "04_reconstruction_grids": {"count": 3, "seed": 1, "restarts": 1, "iters": 5},
-    "05_comparison": {"images": 6, "others": 3, "iters": 5, "restarts": 1, "coco": 5, "faces": 6},
+    "05_comparison": {"images": 9, "others": 3, "iters": 5, "restarts": 1, "coco": 5, "faces": 6},
     "06_solver_behaviour": {"images": 2, "gd_lr": 0.01, "iters": 15, "tol": 0.001},
     "07_beyond_yeh": {"images": 8, "others": 8, "starts": 2, "seeds": 3, "steps": 3},
     "08_faces": {"faces": 6, "iters": 5, "restarts": 1},
@@ -32,6 +32,16 @@ OTHER = {
                   "seeds": 3, "steps": 3},
     "10_findings": {},
 }
+
+
+@pytest.mark.xfail(strict=True, reason="known bug, fixed with the next full rerun: the comparison "
+                   "chapter's check cell lets through fewer images than its critic needs, which "
+                   "then fails in its fifth cell; the check lives in profiles.py, whose change "
+                   "marks every chapter out of date")
+def test_the_comparison_chapter_refuses_too_few_images_for_its_critic_in_its_check_cell():
+    from inpaint.study.profiles import setup
+    with pytest.raises(ValueError, match="images must be at least 8"):
+        setup("ci", "05_comparison", images=6, others=3)
 
 
 def test_every_parameter_of_every_chapter_is_swept():

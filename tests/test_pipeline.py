@@ -246,7 +246,7 @@ def test_every_reference_runs_its_notebook_s_current_code():
         notebook = nbformat.read(fingerprints.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
         reference = nbformat.read(pipeline.REFERENCE_DIR / f"{name}.ipynb", as_version=4)
         assert reference.cells[0].source == pipeline.REFERENCE_NOTE, name
-        added = {"injected-parameters", pipeline.TABLES_NOTE}
+        added = {"injected-parameters", pipeline.TABLES_NOTE, pipeline.STAMP}
         cells = [c for c in reference.cells[1:] if not added & set(c.metadata.get("tags", []))]
         assert [(c.cell_type, c.source) for c in cells] == \
                [(c.cell_type, c.source) for c in notebook.cells], \
