@@ -2,6 +2,7 @@
 start, on the committed sample photographs and the `ci` run's networks."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 import torch
 
@@ -13,6 +14,8 @@ from inpaint.method.ilo import ILOConfig, ilo_complete, project_l1_ball
 from inpaint.method.masks import center, make_mask
 from inpaint.method.models import sample_z
 from inpaint.method.solver import SolverConfig, complete, context_loss, context_weights
+from inpaint.study import after_yeh, wording
+from inpaint.study.fills import CLASSICAL
 from inpaint.training.checkpoints import checkpoints, load_models
 
 SMALL_DGP = DGPConfig(candidates=16, iters=(8, 8), blocks=(1, 5), g_lrs=(2e-3, 1e-3),
@@ -189,3 +192,69 @@ def test_an_image_s_code_does_not_depend_on_its_batch_nor_on_its_hidden_pixels(m
 def test_the_encoder_refuses_an_unknown_mask_kind():
     with pytest.raises(ValueError, match="unknown mask kind"):
         EncoderConfig(mask="circle")
+
+
+# The chapter's computation and its answer
+
+def synthetic(gain: dict, realism: dict, n: int = 40, seed: int = 0):
+    """Per-image tables as `after_yeh.run` returns them: each method's hole PSNR is Telea's plus
+    `gain[method]` plus noise, its critic score Telea's plus `realism[method]` plus noise."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    base, score = rng.normal(15, 2, n), rng.uniform(0.3, 0.9, n)
+    methods = {"telea": 0.0, "navier-stokes": -0.1, "biharmonic": -0.3, "mean": -2.0,
+               "GAN (poisson)": -0.7, **gain}
+    metrics = pd.concat([pd.DataFrame({"image": range(n), "method": m,
+                                       "psnr_hole": base + g + rng.normal(0, 0.3, n)})
+                         for m, g in methods.items()], ignore_index=True)
+    caught = pd.concat([pd.DataFrame({"image": range(n), "method": m,
+                                      "caught": score + realism.get(m, 0.0)
+                                      + rng.normal(0, 0.02, n)})
+                        for m in methods], ignore_index=True)
+    return metrics, caught
+
+
+def test_the_answer_names_a_method_closer_than_telea_and_no_easier_to_catch():
+    metrics, caught = synthetic({after_yeh.DGP: 1.0, after_yeh.ILO: 0.02},
+                                {after_yeh.DGP: 0.0, after_yeh.ILO: 0.0})
+    table = after_yeh.answer_table(metrics, caught)
+    assert list(table.index) == [after_yeh.DGP, after_yeh.ILO]
+    assert table.loc[after_yeh.DGP, "both"] and not table.loc[after_yeh.ILO, "closer"]
+    text = after_yeh.answer(metrics, caught)
+    assert "Closer than Telea and no easier to catch: DGP (Poisson)." in text
+    assert "DGP (Poisson) is above Telea by" in text and "Holm-corrected over 5" in text
+
+
+def test_a_method_closer_but_easier_to_catch_is_not_the_answer():
+    metrics, caught = synthetic({after_yeh.DGP: 1.0}, {after_yeh.DGP: 0.2})
+    table = after_yeh.answer_table(metrics, caught)
+    assert table.loc[after_yeh.DGP, "closer"] and not table.loc[after_yeh.DGP, "no_easier"]
+    text = after_yeh.answer(metrics, caught)
+    assert "No method after Yeh is both closer than Telea and no easier to catch" in text
+    assert "The closest, DGP (Poisson), is +" in text
+
+
+def test_the_chapter_fills_every_method_on_the_same_images_and_pairs_the_critic(models,
+                                                                                sample_val):
+    generator, discriminator = models
+    truth, real = sample_val[:8], sample_val[8:16]
+    result = after_yeh.run(
+        generator, discriminator, truth, real, SolverConfig(iters=5, restarts=2),
+        DGPConfig(candidates=4, iters=(3,), blocks=(2,), g_lrs=(1e-3,), z_lrs=(1e-2,),
+                  w_features=(1.0,), w_mse=(10.0,)),
+        ILOConfig(layers=(1,), steps=(3,)), EncoderConfig(width=8, steps=3, batch=8),
+        seeds=2, critic_steps=5, progress=False)
+    expected = {"GAN (poisson)", "GAN, 1 start (poisson)", "GAN ensemble of 2 (poisson)",
+                *after_yeh.NEW, *CLASSICAL}
+    assert set(result.metrics.method) == expected
+    assert (result.metrics.groupby("method").image.nunique() == 8).all()
+    assert set(result.caught.method) == expected
+    assert set(result.seconds.method) == expected and (result.seconds.seconds >= 0).all()
+    for name in expected:  # every fill keeps the known pixels
+        known = make_mask("center", 8).bool().expand(-1, 3, -1, -1)
+        assert torch.allclose(result.fills[name][known], truth[known], atol=1e-5), name
+    assert result.dgp_stages.shape == (1, 8, 3, 64, 64)
+    assert len(result.encoder_losses) == 3
+    text = after_yeh.answer(result.metrics, result.caught)
+    for name in after_yeh.NEW:
+        assert wording.method(name) in text
