@@ -258,3 +258,14 @@ def test_the_chapter_fills_every_method_on_the_same_images_and_pairs_the_critic(
     text = after_yeh.answer(result.metrics, result.caught)
     for name in after_yeh.NEW:
         assert wording.method(name) in text
+
+
+def test_dgp_and_ilo_refuse_known_pixels_that_are_not_numbers_in_one_line(models, sample_val):
+    generator, discriminator = models
+    y, mask = sample_val[:1].clone(), center(1)
+    y[0, 0, 0, 0] = float("nan")  # a known pixel (the corner)
+    with pytest.raises(ValueError, match="known pixels .* NaN or infinite"):
+        dgp_complete(generator, discriminator, y, mask, SMALL_DGP, progress=False)
+    with pytest.raises(ValueError, match="known pixels .* NaN or infinite"):
+        ilo_complete(generator, discriminator, y, mask, sample_z(1), ILOConfig(layers=(1,),
+                     steps=(2,)), progress=False)

@@ -192,6 +192,19 @@ def fine_tune(generator: Generator, discriminator: Discriminator, y: torch.Tenso
     return tuned.requires_grad_(False), z.detach(), torch.stack(fills)
 
 
+def prepare(generator: Generator, discriminator: Discriminator, y: torch.Tensor,
+            mask: torch.Tensor) -> torch.device:
+    """What the methods after Yeh do before they start: refuse NaN or infinite known pixels in
+    one line, and put G and D in float32 eval mode with frozen weights (in place, as the solver
+    does). Returns the device G lies on."""
+    if not (torch.isfinite(y) | ~(mask.float() > 0.5)).all():
+        raise ValueError("the known pixels of the images contain NaN or infinite values; "
+                         "fix the input (hidden pixels may be anything)")
+    generator.float().eval().requires_grad_(False)
+    discriminator.float().eval().requires_grad_(False)
+    return next(generator.parameters()).device
+
+
 def dgp_complete(generator: Generator, discriminator: Discriminator, y: torch.Tensor,
                  mask: torch.Tensor, config: DGPConfig = DGPConfig(),
                  progress: bool = True) -> DGPResult:
@@ -199,14 +212,8 @@ def dgp_complete(generator: Generator, discriminator: Discriminator, y: torch.Te
     hole) with Deep Generative Prior: each image's start chosen by `choose_start` among its
     `config.candidates` codes, then `fine_tune`d. Blend the result with the known pixels as for
     the solver's fills (`inpaint.method.blend`). Hidden pixels of y never influence the result."""
-    known = mask.float() > 0.5
-    if not (torch.isfinite(y) | ~known).all():
-        raise ValueError("the known pixels of the images contain NaN or infinite values; "
-                         "fix the input (hidden pixels may be anything)")
-    generator = generator.float().eval().requires_grad_(False)
-    discriminator = discriminator.float().eval().requires_grad_(False)
-    device = next(generator.parameters()).device
-    y = torch.where(known, y, 0.0).float().to(device)
+    device = prepare(generator, discriminator, y, mask)
+    y = torch.where(mask.float() > 0.5, y, 0.0).float().to(device)
     mask = mask.float().to(device)
     codes = initial_codes(image_keys(y, mask), SolverConfig(restarts=config.candidates,
                                                             seed=config.seed))

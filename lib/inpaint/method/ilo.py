@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from inpaint.method.checks import check_number
+from inpaint.method.dgp import prepare
 from inpaint.method.models import Discriminator, Generator
 from inpaint.method.solver import SolverConfig, context_loss, context_weights, perceptual_loss
 
@@ -165,13 +166,7 @@ def ilo_complete(generator: Generator, discriminator: Discriminator, y: torch.Te
     if len(z) != len(y):
         raise ValueError(f"z must hold one code per image ({len(y)}), got {len(z)}; pass the "
                          f"codes of the solver's result for the same images")
-    known = mask.float() > 0.5
-    if not (torch.isfinite(y) | ~known).all():
-        raise ValueError("the known pixels of the images contain NaN or infinite values; "
-                         "fix the input (hidden pixels may be anything)")
-    generator = generator.float().eval().requires_grad_(False)
-    discriminator = discriminator.float().eval().requires_grad_(False)
-    device = next(generator.parameters()).device
+    device = prepare(generator, discriminator, y, mask)
     weights = context_weights(mask.float().to(device), objective)
     y = torch.where(weights > 0, y.float().to(device), 0.0)
     images, rounds, losses, starts = [], [], [], []
