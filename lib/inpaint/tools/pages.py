@@ -321,11 +321,29 @@ def write_front_page(settings: Profile) -> None:
     generated = book_dirs(settings)[1]
     generated.mkdir(parents=True, exist_ok=True)
     saved = load_tables(settings)
-    (generated / "abstract.md").write_text(abstract(saved) + "\n")
+    (generated / "abstract.md").write_text(abstract(saved) + abstract_budget(settings, saved)
+                                           + "\n")
     copy_figure(settings, "front_completions", generated / "front_completions.png")
     if saved["comparison_images"] is not None:  # the limitations page's scale paragraph
         (generated / "scale.md").write_text(scale_finding(saved["comparison_images"],
                                                           saved.get("scale_images")) + "\n")
+
+
+def abstract_budget(settings: Profile, saved: dict) -> str:
+    """The sentence that closes the abstract: the budget its verdicts hold at (the comparison's
+    and the λ chapter's, `findings.budget_header`, from the profile that ran them), and where the
+    paper's 1,500 iterations are read; "" when those chapters have saved no tables."""
+    from inpaint.study.findings import budget_header
+    comparison, ablation = saved.get("comparison_images"), saved.get("ablation_images")
+    if comparison is None or ablation is None:
+        return ""
+    centre = comparison[comparison["mask"] == "center"].image.nunique()
+    return (f" The photographs' verdicts hold "
+            f"{budget_header(settings, '05_comparison', centre)} (the λ chapter's "
+            f"{budget_header(settings, '03_lambda_norm_ablation', ablation.image.nunique())}; "
+            f"the faces' at the budget their chapter states); the "
+            f"[budget chapter](results/09_budget.ipynb) reads each setting again at the paper's "
+            f"1,500 iterations.")
 
 
 def data_summary(settings: Profile) -> str:
