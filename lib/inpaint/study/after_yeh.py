@@ -35,6 +35,7 @@ from inpaint.method.solver import SolverConfig, complete
 from inpaint.study import stats, wording
 from inpaint.study.experiments import fills_realism
 from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, gan_fills, method_name
+from inpaint.study.fills import timed as timed_fill
 from inpaint.study.store import NO_STORE, Store
 
 DGP = method_name("DGP")                    # "DGP (poisson)"
@@ -126,8 +127,7 @@ def run(generator, discriminator, truth: torch.Tensor, real: torch.Tensor, searc
     seconds[ENCODER_ALONE] = train_seconds / n
 
     for name, fill in BASELINES.items():
-        fills[name], spent = timed(lambda: fill(truth, mask))
-        seconds[name] = spent / n
+        fills[name], seconds[name] = timed_fill(fill, truth, mask)  # per image already
 
     metrics = pd.concat([evaluate(fill, truth, mask).reset_index().assign(method=name)
                          for name, fill in fills.items()], ignore_index=True)
