@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from inpaint.study import chapters, gans
+from inpaint.study import chapters, gans, profiles
 from inpaint.study.chapters import Chapter
 from inpaint.study.profiles import PROFILES
 from inpaint.tools import fingerprints, pages, pipeline
@@ -451,6 +451,39 @@ def test_changing_one_chapters_values_in_a_profile_reruns_that_chapter_alone(mon
     assert changed == {"01_training_curves", "02_checkpoint_selection"}
     shared = replace(ci, threads=ci.threads + 1)
     assert all(fingerprints.fingerprint(n, shared) != before[n] for n in before)
+
+
+def test_a_new_chapter_or_one_chapter_s_parameter_rules_rerun_that_chapter_alone(tmp_path,
+                                                                                  monkeypatch):
+    """The registries' code counts for every chapter, but each chapter's entries only for it:
+    a new chapter's parameter class and registry row change no other chapter's fingerprint (the
+    findings, which read every table, follow the new row); an edit to one chapter's parameter
+    class changes that chapter's alone; an edit to the shared code changes them all."""
+    profiles_module, chapters_module = fingerprints.REGISTRIES
+    source = profiles_module.read_text()
+    copy = tmp_path / "profiles.py"
+    digests = lambda: {n: fingerprints.registry_code_digest(copy, n) for n in chapters.names()}
+    copy.write_text(source)
+    before = digests()
+    copy.write_text(source.replace('knob(1500, "Adam iterations per face")',
+                                   'knob(1000, "Adam iterations per face")'))
+    assert {n for n, d in digests().items() if d != before[n]} == {"08_faces"}
+
+    class Later(profiles.Parameters):
+        pass
+    monkeypatch.setitem(profiles.PARAMETERS, "99_later", Later)
+    copy.write_text(source + "\n\n@dataclass(frozen=True)\nclass Later(Parameters):\n"
+                    "    images: int = knob(8, 'images')\n")
+    assert digests() == before
+    copy.write_text(source.replace("def least(kind, rule):", "def least(kind, rule):\n    pass"))
+    assert all(d != before[n] for n, d in digests().items())
+
+    cpu = PROFILES["cpu"]
+    prints = {n: fingerprints.fingerprint(n, cpu) for n in chapters.names()}
+    monkeypatch.setattr(chapters, "CHAPTERS", (*chapters.CHAPTERS, Chapter("99_later", ("later",),
+                                                                           command="make later")))
+    changed = {n for n in prints if fingerprints.fingerprint(n, cpu) != prints[n]}
+    assert changed == {n for n in prints if chapters.chapter(n).reads_tables} != set()
 
 
 def test_a_chapter_s_fingerprint_covers_the_modules_it_reaches_and_no_other(tmp_path,

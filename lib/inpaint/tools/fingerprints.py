@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from inpaint.files import PROJECT_ROOT, code_digest, file_checksum, source_digest
-from inpaint.study import chapters
+from inpaint.study import chapters, profiles
 from inpaint.study.chapters import tables_dir
 from inpaint.study.gans import CHOICES_FILE, RUNS_DIR, chosen_epoch_file, evaluated_gan, run_dir
 from inpaint.study.profiles import Profile
@@ -23,7 +23,9 @@ PUBLISHED = "cpu"  # the profile whose results the committed book shows (book/re
 TRAINED = ("main", "celeba")  # the runs `make study` trains before the notebooks
 LIBRARY = PROJECT_ROOT / "lib" / "inpaint"
 TOOLS = LIBRARY / "tools"  # the command-line tools: no chapter's result depends on them
-PROFILES_MODULE = LIBRARY / "study" / "profiles.py"  # values count per chapter: settings_digest
+# The registries: their values count per chapter (`settings_digest`), their code for every chapter.
+REGISTRIES = (LIBRARY / "study" / "profiles.py", LIBRARY / "study" / "chapters.py")
+REGISTRY_TABLES = {"PROFILES", "PARAMETERS", "CHAPTERS", "INDEX_COLUMNS"}
 
 
 def imported_modules(sources: list[str]) -> list[Path]:
@@ -85,36 +87,58 @@ def notebook_inputs(notebook: str, settings: Profile) -> list[Path]:
     return paths
 
 
-def content_digest(path: Path) -> str:
+def content_digest(path: Path, notebook: str | None = None) -> str:
     """What a chapter's fingerprint takes of one input: `code_digest` for a Python module (for
-    the profiles module, `profiles_code_digest`), the file's sha256 for anything else, "absent"
-    when it does not exist."""
+    the two registries, the profiles module and the chapters module, `registry_code_digest`: the
+    code without the other chapters' entries), the file's sha256 for anything else, "absent" when
+    it does not exist."""
     if not path.is_file():
         return "absent"
-    if path == PROFILES_MODULE:
-        return profiles_code_digest(path)
+    if path in REGISTRIES:
+        return registry_code_digest(path, notebook)
     return code_digest(path) if path.suffix == ".py" else file_checksum(path)
 
 
-def profiles_code_digest(path: Path) -> str:
-    """The profiles module's code without its `PROFILES` table: the values a chapter runs with
-    enter its fingerprint through `settings_digest` instead, so that changing one chapter's values
-    in a profile reruns that chapter (and the findings, through its tables) alone."""
+def registry_code_digest(path: Path, notebook: str | None = None) -> str:
+    """A registry module's code without its tables of values (`PROFILES`, `PARAMETERS`,
+    `CHAPTERS`, `INDEX_COLUMNS`) and without the other chapters' parameter classes: what one
+    chapter runs with enters its fingerprint through `settings_digest` instead (its profile
+    values, its registry row, its parameter class's code), so that adding a chapter, or changing
+    one chapter's values or parameter rules, reruns that chapter (and the findings, through its
+    tables) alone."""
+    own = {profiles.PARAMETERS[name].__name__ for name in readable_parameters(notebook)
+           if name in profiles.PARAMETERS}
+    others = {kind.__name__ for kind in profiles.PARAMETERS.values()} - own
     tree = ast.parse(path.read_bytes())
     tree.body = [node for node in tree.body
-                 if not (isinstance(node, (ast.Assign, ast.AnnAssign)) and "PROFILES" in
-                         {target.id for target in getattr(node, "targets", [node.target])
-                          if isinstance(target, ast.Name)})]
+                 if not assigned_names(node) & REGISTRY_TABLES and not (isinstance(node, ast.ClassDef) and node.name in others)]
     return source_digest(ast.unparse(tree))
+
+
+def assigned_names(node: ast.stmt) -> set[str]:
+    """The names a module-level statement assigns (none for anything but an assignment)."""
+    targets = node.targets if isinstance(node, ast.Assign) else \
+        [node.target] if isinstance(node, ast.AnnAssign) else []
+    return {target.id for target in targets if isinstance(target, ast.Name)}
+
+
+def readable_parameters(notebook: str | None) -> tuple[str, ...]:
+    """The chapters whose parameters `notebook` runs with: its own and those it reads."""
+    if notebook is None:
+        return ()
+    return (notebook, *chapters.chapter(notebook).reads_parameters_of)
 
 
 def settings_digest(notebook: str, settings: Profile) -> str:
     """The profile's values a notebook runs with: training, the study's shared settings, the
-    threads, its own parameters and those of the chapters it reads parameters of."""
+    threads, its own parameters and those of the chapters it reads parameters of, and its row in
+    the chapters' registry (every row, for a chapter that reads every table)."""
     chapter = chapters.chapter(notebook)
-    own = [settings.chapters.get(name) for name in (notebook, *chapter.reads_parameters_of)]
-    return hashlib.sha256(repr((settings.train, settings.study, settings.threads, own))
-                          .encode()).hexdigest()
+    own = [settings.chapters.get(name) for name in readable_parameters(notebook)]
+    rows = chapters.CHAPTERS if chapter.reads_tables else (chapter,)
+    indexes = {table: chapters.tables()[table] for row in rows for table in row.writes}
+    return hashlib.sha256(repr((settings.train, settings.study, settings.threads, own, rows,
+                                indexes)).encode()).hexdigest()
 
 
 def fingerprint(notebook: str, settings: Profile) -> str:
@@ -128,7 +152,7 @@ def fingerprint(notebook: str, settings: Profile) -> str:
     for path in notebook_inputs(notebook, settings):
         inside = path.is_relative_to(PROJECT_ROOT) and not path.is_relative_to(models)
         digest.update(str(path.relative_to(PROJECT_ROOT) if inside else path.name).encode())
-        digest.update(content_digest(path).encode())
+        digest.update(content_digest(path, notebook).encode())
     return digest.hexdigest()
 
 
