@@ -6,6 +6,7 @@
 #   make beyond             the study plus the beyond-Yeh chapter, too long for it
 #   make faces              the study plus the faces chapter (Yeh et al.'s Table 1), too long for it
 #   make budget             the study plus the solver-budget chapter (1,500 iterations), too long for it
+#   make after              the study plus the chapter on the methods after Yeh (DGP, ILO, an encoder)
 #   make bench              training step against a float32 reference
 #   make references         refresh the nbval reference notebooks after an intended change
 #   make book               only rebuild the HTML from the committed results (no training)
@@ -16,7 +17,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCK := requirements.lock
 
-.PHONY: test test-matrix study beyond faces budget bench references book clean-book lock
+.PHONY: test test-matrix study beyond faces budget after bench references book clean-book lock
 
 # The exact versions of requirements.lock (every package, pinned), then the project itself.
 # pip prints what it downloads and installs: the first run fetches about 6 GB (PyTorch).
@@ -73,6 +74,9 @@ faces: $(VENV)/.installed
 
 budget: $(VENV)/.installed
 	$(PY) -m inpaint study --profile $(PROFILE) --long 09_budget
+
+after: $(VENV)/.installed
+	$(PY) -m inpaint study --profile $(PROFILE) --long 11_after_yeh
 
 bench: $(VENV)/.installed
 	$(PY) -m inpaint bench --profile $(PROFILE)

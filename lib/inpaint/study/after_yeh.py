@@ -35,13 +35,14 @@ from inpaint.method.solver import SolverConfig, complete
 from inpaint.study import stats, wording
 from inpaint.study.experiments import fills_realism
 from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, gan_fills, method_name
+from inpaint.study.fills import summary as fills_summary
 from inpaint.study.fills import timed as timed_fill
 from inpaint.study.store import NO_STORE, Store
 
 DGP = method_name("DGP")                    # "DGP (poisson)"
 ILO = method_name("ILO")                    # "ILO (poisson)"
-ENCODER = method_name("encoder start")      # the search from the encoder's code
-ENCODER_ALONE = method_name("encoder alone")
+ENCODER = method_name("Encoder start")      # the search from the encoder's code
+ENCODER_ALONE = method_name("Encoder alone")
 NEW = (DGP, ILO, ENCODER, ENCODER_ALONE)    # the methods after Yeh, in the order shown
 TARGET = "telea"                            # the classical fill each is asked to beat
 
@@ -138,6 +139,20 @@ def run(generator, discriminator, truth: torch.Tensor, real: torch.Tensor, searc
                     pd.DataFrame({"method": list(seconds), "seconds": list(seconds.values())}),
                     {"corrupted": truth * mask, "true": truth, **fills}, outcome.stages,
                     trained.losses)
+
+
+def summary(metrics: pd.DataFrame, caught: pd.DataFrame, seconds: pd.DataFrame) -> pd.DataFrame:
+    """One row per method, in the order `run` made them (Yeh's search, its first start and its
+    ensemble, the methods after Yeh, the classical fills): mean hole PSNR and SSIM with their
+    standard errors, the critic's mean per-image score with its 95% interval (t, over the images
+    some critic seed held out; 0.5: the critic cannot tell the fill from a photograph, 1: always
+    caught), and CPU seconds per image."""
+    order = list(dict.fromkeys(metrics.method))
+    table = fills_summary(metrics, ["method"], ("psnr_hole", "ssim_hole")).reindex(order)
+    scores = caught.dropna(subset=["caught"]).groupby("method").caught
+    low, high = zip(*(stats.mean_interval(scores.get_group(m)) for m in order))
+    return table.assign(score=scores.mean(), score_low=list(low), score_high=list(high),
+                        seconds=seconds.set_index("method").seconds)
 
 
 def comparisons(metrics: pd.DataFrame, caught: pd.DataFrame, method: str,

@@ -44,6 +44,8 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("08_faces", ("faces_smoothing", "faces_grid", "faces_images"),
             reads_chosen_epoch=False, command="make faces"),
     Chapter("09_budget", ("budget_images", "budget_caught"), command="make budget"),
+    Chapter("11_after_yeh", ("after_images", "after_caught", "after_seconds", "after_face_images",
+                             "after_face_caught", "after_face_seconds"), command="make after"),
     Chapter("10_findings", reads_tables=True),
 )
 

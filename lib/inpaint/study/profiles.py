@@ -211,6 +211,9 @@ class Comparison(Parameters):
     faces: int = knob(256, "held-out CelebA faces")
 
     def check(self, settings):
+        if self.images < MIN_IMAGES:
+            raise ValueError(f"images must be at least {MIN_IMAGES} (the critic's real and "
+                             f"filled classes each need {MIN_IMAGES}), got {self.images}")
         if self.others > self.images:
             raise ValueError(f"others must be at most images ({self.images}), got {self.others}")
 
@@ -276,6 +279,28 @@ class Budget(Parameters):
 
 
 @dataclass(frozen=True)
+class Successors(Parameters):
+    images: int = knob(256, "centre-mask photographs, and as many other photographs for the "
+                            "critic")
+    faces: int = knob(256, "held-out faces, and as many other faces for the critic")
+    starts: int = knob(8, "starting codes of Yeh's search: its best one and the ensemble of all",
+                       least=2)
+    dgp_iters: int = knob(200, "DGP's Adam iterations in each of its 5 stages (DGP: 200)")
+    candidates: int = knob(500, "codes from the prior DGP chooses its start among (DGP: 500)")
+    ilo_steps: int = knob(100, "ILO's Adam iterations on each of G's 3 first outputs")
+    encoder_steps: int = knob(2000, "the encoder's training steps (64 of G's samples each)")
+    seeds: int = knob(5, "critics per image set", least=2)
+    steps: int = knob(150, "training steps per critic")
+
+    def check(self, settings):
+        for name in ("images", "faces"):
+            if getattr(self, name) < MIN_IMAGES:
+                raise ValueError(f"{name} must be at least {MIN_IMAGES} (the critic's real and "
+                                 f"filled classes each need {MIN_IMAGES}), got "
+                                 f"{getattr(self, name)}")
+
+
+@dataclass(frozen=True)
 class Findings(Parameters):
     pass
 
@@ -286,7 +311,7 @@ PARAMETERS: dict[str, type] = {
     "01_training_curves": TrainingCurves, "02_checkpoint_selection": Selection,
     "03_lambda_norm_ablation": Ablation, "04_reconstruction_grids": Grids,
     "05_comparison": Comparison, "06_solver_behaviour": Behaviour, "07_beyond_yeh": Beyond,
-    "08_faces": Faces, "09_budget": Budget, "10_findings": Findings,
+    "08_faces": Faces, "09_budget": Budget, "11_after_yeh": Successors, "10_findings": Findings,
 }
 
 
@@ -386,7 +411,9 @@ PROFILES: dict[str, Profile] = {
             Beyond(images=12, others=12, starts=4, seeds=2, steps=10),
             Faces(faces=8, iters=10, restarts=2),
             Budget(images=8, checkpoints=(5, 10, 20), lams=(0.0, 3e-3, 1.0),
-                   matched_lams=(0.0, 3e-3), starts=2, seeds=2, steps=10)),
+                   matched_lams=(0.0, 3e-3), starts=2, seeds=2, steps=10),
+            Successors(images=8, faces=8, starts=2, dgp_iters=2, candidates=8, ilo_steps=3,
+                       encoder_steps=3, seeds=2, steps=10)),
         threads=1,
     ),
     "cpu": Profile(
@@ -410,7 +437,12 @@ PROFILES: dict[str, Profile] = {
             # each on 2 free cores, fp32), and 12 critics of 100 steps: about 30 minutes, at
             # most 35.
             Budget(images=16, lams=(0.0, 3e-3, 1.0), matched_lams=(0.0, 3e-3), starts=2,
-                   seeds=2, steps=100)),
+                   seeds=2, steps=100),
+            # `make after`, outside the 45 minutes: DGP fine-tunes G image by image, about 50 ms
+            # an iteration on 2 cores (fp32), so 5 stages of 20 iterations (a tenth of DGP's)
+            # and 200 candidates: about 6 s a photograph; the encoder about 0.7 s a step.
+            Successors(images=256, faces=64, dgp_iters=20, candidates=200, encoder_steps=300,
+                       steps=100)),
     ),
     "full": Profile(
         "full",
@@ -423,7 +455,8 @@ PROFILES: dict[str, Profile] = {
             Behaviour(images=128, iters=5000),
             # ±0.15 dB on hole PSNR where the per-image differences' SD is up to 1.7 dB:
             # (1.96 x 1.7 / 0.15)² ≈ 493 images (the chapter prints the count its SDs need)
-            Budget(images=512)),
+            Budget(images=512),
+            Successors(images=1000)),
     ),
 }
 
