@@ -16,6 +16,7 @@ from inpaint.method.models import sample_z
 from inpaint.method.solver import SolverConfig, complete, context_loss, context_weights
 from inpaint.study import after_yeh, wording
 from inpaint.study.fills import CLASSICAL
+from inpaint.tools import pages
 from inpaint.training.checkpoints import checkpoints, load_models
 
 SMALL_DGP = DGPConfig(candidates=16, iters=(8, 8), blocks=(1, 5), g_lrs=(2e-3, 1e-3),
@@ -232,6 +233,37 @@ def test_a_method_closer_but_easier_to_catch_is_not_the_answer():
     text = after_yeh.answer(metrics, caught)
     assert "No method after Yeh is both closer than Telea and no easier to catch" in text
     assert "The closest, DGP (Poisson), is +" in text
+
+
+def test_the_front_page_s_sentence_names_the_answer_or_the_closest_method_with_its_interval():
+    metrics, caught = synthetic({after_yeh.DGP: 1.0, after_yeh.ILO: 0.02},
+                                {after_yeh.DGP: 0.0, after_yeh.ILO: 0.0})
+    sentence = pages.after_yeh_sentence(metrics, caught)
+    assert sentence.startswith("Of the GAN-prior methods that followed Yeh (DGP (Poisson) and "
+                               "ILO (Poisson)), on the same 40 photographs, DGP (Poisson) is "
+                               "closer to the truth than Telea and no easier")
+    metrics, caught = synthetic({after_yeh.DGP: 1.0, after_yeh.ILO: -0.5},
+                                {after_yeh.DGP: 0.2, after_yeh.ILO: 0.0})
+    sentence = pages.after_yeh_sentence(metrics, caught)
+    row = after_yeh.answer_table(metrics, caught).loc[after_yeh.DGP]
+    assert "none is both closer to the truth than Telea and no easier" in sentence
+    assert "(DGP (Poisson) is closer but easier to catch)" in sentence
+    assert (f"the closest, DGP (Poisson), is {row.psnr_difference:+.2f} dB "
+            f"[{row.psnr_low:+.2f}, {row.psnr_high:+.2f}] from Telea" in sentence)
+
+
+def test_the_summary_keeps_the_run_s_order_and_scores_each_method_over_its_images():
+    metrics, caught = synthetic({after_yeh.DGP: 1.0}, {after_yeh.DGP: 0.1})
+    metrics = metrics.assign(ssim_hole=0.5)
+    caught.loc[(caught.method == "telea") & (caught.image < 10), "caught"] = float("nan")
+    seconds = pd.DataFrame({"method": metrics.method.unique(), "seconds": 1.0})
+    table = after_yeh.summary(metrics, caught, seconds)
+    assert list(table.index) == list(metrics.method.unique())
+    telea = caught[(caught.method == "telea")].caught.dropna()
+    assert table.loc["telea", "score"] == pytest.approx(telea.mean())
+    assert table.loc["telea", "score_low"] < telea.mean() < table.loc["telea", "score_high"]
+    assert table.loc[after_yeh.DGP, "psnr_hole"] == pytest.approx(
+        metrics[metrics.method == after_yeh.DGP].psnr_hole.mean())
 
 
 def test_the_chapter_fills_every_method_on_the_same_images_and_pairs_the_critic(models,

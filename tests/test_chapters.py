@@ -48,9 +48,9 @@ def test_a_new_chapter_is_one_row(monkeypatch, tmp_path):
 
 def test_a_long_chapter_is_run_by_name_and_a_wrong_name_is_refused():
     long = chapters.long_commands()
-    assert set(long) == {"07_beyond_yeh", "08_faces", "09_budget"}
+    assert set(long) == {"07_beyond_yeh", "08_faces", "09_budget", "11_after_yeh"}
     assert long["08_faces"] == "make faces" and long["07_beyond_yeh"] == "make beyond"
-    assert long["09_budget"] == "make budget"
+    assert long["09_budget"] == "make budget" and long["11_after_yeh"] == "make after"
     assert chapters.long_chapters(True) == tuple(long)
     assert chapters.long_chapters(False) == chapters.long_chapters(None) == ()
     assert chapters.long_chapters(["08_faces"]) == ("08_faces",)

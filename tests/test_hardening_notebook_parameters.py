@@ -46,6 +46,10 @@ def refused(chapter, **given) -> str:
     ("09_budget", {"checkpoints": "[0, 10]"}, "checkpoints must be a list of whole numbers of at least 1"),
     ("09_budget", {"starts": 1}, "starts must be a whole number of at least 2"),
     ("09_budget", {"images": 4}, "images must be at least 8"),
+    ("05_comparison", {"images": 6, "others": 3}, "images must be at least 8"),
+    ("11_after_yeh", {"faces": 4}, "faces must be at least 8"),
+    ("11_after_yeh", {"starts": 1}, "starts must be a whole number of at least 2"),
+    ("11_after_yeh", {"dgp_iters": 0}, "dgp_iters must be a whole number of at least 1"),
     ("05_comparison", {"lams": [0.003]}, "05_comparison has no parameter lams"),
 ])
 def test_a_bad_parameter_is_refused_at_setup_in_one_line_naming_it(chapter, given, start):

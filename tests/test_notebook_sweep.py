@@ -30,14 +30,12 @@ OTHER = {
     "09_budget": {"images": 9, "checkpoints": "[2, 6]", "lams": "[0.003, 10]",
                   "matched_lams": "[0.003]", "starts": 3, "gd_lr": 0.01, "tol": 0.001,
                   "seeds": 3, "steps": 3},
+    "11_after_yeh": {"images": 9, "faces": 9, "starts": 3, "dgp_iters": 1, "candidates": 4,
+                     "ilo_steps": 2, "encoder_steps": 2, "seeds": 3, "steps": 3},
     "10_findings": {},
 }
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, fixed with the next full rerun: the comparison "
-                   "chapter's check cell lets through fewer images than its critic needs, which "
-                   "then fails in its fifth cell; the check lives in profiles.py, whose change "
-                   "marks every chapter out of date")
 def test_the_comparison_chapter_refuses_too_few_images_for_its_critic_in_its_check_cell():
     from inpaint.study.profiles import setup
     with pytest.raises(ValueError, match="images must be at least 8"):

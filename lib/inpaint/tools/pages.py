@@ -18,7 +18,7 @@ from inpaint.data.registry import DATASETS, locate
 from inpaint.files import PROJECT_ROOT, file_checksum
 from inpaint.method.device import describe_machine, pick_device
 from inpaint.method.precision import resolve_precision
-from inpaint.study import chapters
+from inpaint.study import chapters, wording
 from inpaint.study.chapters import load_table, tables_dir
 from inpaint.study.fills import summary
 from inpaint.study.gans import (RUNS_DIR, RUN_NAMES, ShippedGAN, TrainedRun, chosen_epoch,
@@ -321,12 +321,47 @@ def write_front_page(settings: Profile) -> None:
     generated = book_dirs(settings)[1]
     generated.mkdir(parents=True, exist_ok=True)
     saved = load_tables(settings)
-    (generated / "abstract.md").write_text(abstract(saved) + abstract_budget(settings, saved)
-                                           + "\n")
+    (generated / "abstract.md").write_text(abstract(saved) + abstract_after_yeh(saved)
+                                           + abstract_budget(settings, saved) + "\n")
     copy_figure(settings, "front_completions", generated / "front_completions.png")
     if saved["comparison_images"] is not None:  # the limitations page's scale paragraph
         (generated / "scale.md").write_text(scale_finding(saved["comparison_images"],
                                                           saved.get("scale_images")) + "\n")
+
+
+def abstract_after_yeh(saved: dict) -> str:
+    """The abstract's sentence on the methods after Yeh (`after_yeh_sentence`, on the
+    photographs), linked to their chapter; "" when that chapter has saved no tables."""
+    if saved.get("after_images") is None or saved.get("after_caught") is None:
+        return ""
+    sentence = after_yeh_sentence(saved["after_images"].reset_index(),
+                                 saved["after_caught"].reset_index())
+    return f" {sentence[:-1]} ([the chapter after Yeh](results/11_after_yeh.ipynb))."
+
+
+def after_yeh_sentence(metrics: pd.DataFrame, caught: pd.DataFrame) -> str:
+    """The chapter after Yeh's answer in one sentence for the front page: the methods closer to
+    the truth than Telea and no easier to catch (`after_yeh.answer_table`), or, if none, the
+    closest one's hole-PSNR difference from Telea with its Holm-adjusted interval and n."""
+    from inpaint.study import after_yeh
+    table = after_yeh.answer_table(metrics, caught)
+    name, shown = wording.method(after_yeh.TARGET), [wording.method(m) for m in table.index]
+    opening = (f"Of the GAN-prior methods that followed Yeh ({wording.in_words(shown)}), on the "
+               f"same {int(table.n.max())} photographs, ")
+    both = [wording.method(m) for m in table.index[table.both]]
+    if both:
+        return (opening + f"{wording.in_words(both)} {'is' if len(both) == 1 else 'are'} closer "
+                f"to the truth than {name} and no easier for the critic to catch.")
+    closest = table.psnr_difference.idxmax()
+    row = table.loc[closest]
+    closer = [wording.method(m) for m in table.index[table.closer]]
+    return (opening + f"none is both closer to the truth than {name} and no easier for the "
+            f"critic to catch"
+            + (f" ({wording.in_words(closer)} {'is' if len(closer) == 1 else 'are'} closer but "
+               f"easier to catch)" if closer else "")
+            + f"; the closest, {wording.method(closest)}, is {row.psnr_difference:+.2f} dB "
+            f"[{row.psnr_low:+.2f}, {row.psnr_high:+.2f}] from {name} (Holm-adjusted 95% "
+            f"interval, n = {int(row.n)}).")
 
 
 def abstract_budget(settings: Profile, saved: dict) -> str:
