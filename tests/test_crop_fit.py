@@ -58,3 +58,46 @@ def test_a_face_of_the_wrong_size_or_a_side_beyond_the_image_is_refused():
         fit_crop(image, image, sides=[40])
     with pytest.raises(ValueError, match="sides must lie between 1"):
         fit_crop(cut(image, 44, 22, 48), image, sides=[120])
+
+
+SHARED = PROJECT_ROOT.parent / "shared" / "datasets"
+
+
+def test_the_yeh_crop_cuts_the_same_square_at_half_and_at_full_size():
+    """`YEH_CROP` is stated in the official 178x218 pixels and scaled to each copy: a smooth
+    picture at both sizes gives nearly the same 64x64 face."""
+    from inpaint.data.decoding import preprocess
+    y, x = np.mgrid[0:218, 0:178]
+    picture = np.stack([x * 255 / 177, y * 255 / 217, (x + y) * 255 / 394], -1).astype(np.uint8)
+    full = np.asarray(preprocess(Image.fromarray(picture), "yeh"), dtype=float)
+    half = np.asarray(preprocess(Image.fromarray(picture).resize((89, 109), Image.BICUBIC),
+                                 "yeh"), dtype=float)
+    assert np.abs(full - half).mean() < 3
+    # the square's centre lies 141.5 of 218 pixels down, its side 88 of 178 across
+    assert full[32, 32, 1] == pytest.approx(141.5 * 255 / 217, abs=3)
+    assert full[:, -1, 0].mean() - full[:, 0, 0].mean() == pytest.approx(87 * 255 / 177, abs=6)
+
+
+@pytest.mark.skipif(not (SHARED / "yeh-celeba-testimages-65.zip").is_file(),
+                    reason="needs ../shared (Yeh et al.'s test faces and our CelebA copies)")
+def test_the_yeh_crop_is_the_median_fit_of_the_authors_faces():
+    """Measured again: the authors' faces fitted against our copies of the same CelebA files
+    (the first 16) give `YEH_CROP` within two official pixels."""
+    import io
+    import zipfile
+    from inpaint.data.decoding import YEH_CROP
+    faces, originals = {}, {}
+    with zipfile.ZipFile(SHARED / "yeh-celeba-testimages-65.zip") as archive:
+        for name in sorted(archive.namelist()):
+            stem = name.rsplit("/", 1)[-1][:6]
+            if stem.isdigit() and len(faces) < 16:
+                faces[stem] = np.asarray(Image.open(io.BytesIO(archive.read(name))).convert("RGB"))
+    with zipfile.ZipFile(SHARED / "celeba-10k.zip") as archive:
+        for stem in faces:
+            data = archive.read(f"img_align_celeba/{stem}.jpg")
+            originals[stem] = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    table = fit_crops(faces, originals, sides=np.arange(38, 50, 0.5))
+    side, x, y = YEH_CROP
+    assert table.side.median() == pytest.approx(side, abs=2)
+    assert table.centre_x.median() == pytest.approx(x, abs=2)
+    assert table.centre_y.median() == pytest.approx(y, abs=2)

@@ -33,6 +33,21 @@ def select(names: list[str], limit: int | None, seed: int = 0) -> list[str]:
     return sorted(random.Random(seed).sample(names, limit))
 
 
+def split_members(name: str, split: str, path: Path, archive: bool = True,
+                  limit: int | None = None) -> list[str]:
+    """The members of `path` that a dataset split's images are decoded from, in order: those
+    matching the split's pattern, sliced as the registry says when `path` is one of its archives
+    (`archive`; a folder given by --data is the split as it is), then `select`ed by `limit`."""
+    entry = dataset_spec(name).splits[split]
+    members = list_members(path, "*" if path.is_dir() else entry.pattern)
+    if not path.is_dir() and archive:
+        members = members[entry.start:entry.stop]
+    if not members:
+        raise DatasetNotFoundError(f"{path} holds no images matching {entry.pattern!r} for "
+                                   f"{name}/{split}")
+    return select(members, limit)
+
+
 def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | None = None,
                 source: str | os.PathLike | None = None, cache: bool = True,
                 allow_download: bool = True, verbose: bool = True, return_report: bool = False):
@@ -54,12 +69,13 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
     entry = spec.splits[split]
     if path.is_dir():
         path = course_folder(path, split) or path
-        pattern, key = "*", f"folder-{_folder_key(path)}"
+        key = f"folder-{_folder_key(path)}"
     else:
         key = verify_checksum(path, archive.checksum if archive else None)[:16]
-        pattern = entry.pattern
     subset = "all" if limit is None else f"limit{limit}"
-    cache_file = CACHE_DIR / f"{name}-{split}-{key}-{spec.crop}-{subset}-{DECODER}.npz"
+    span = "" if path.is_dir() or archive is None or (entry.start, entry.stop) == (0, None) \
+        else f"-{entry.start}to{entry.stop}"  # a split of an archive: which of its members
+    cache_file = CACHE_DIR / f"{name}-{split}-{key}{span}-{spec.crop}-{subset}-{DECODER}.npz"
     if cache and cache_file.is_file():
         try:
             with np.load(cache_file) as stored:
@@ -75,12 +91,7 @@ def load_images(name: str = "tiny-imagenet", split: str = "train", limit: int | 
                 _REPORTED.add(cache_file)
                 print(f"{name}/{split}: {len(images)} images from cache")
             return (images, report) if return_report else images
-    members = list_members(path, pattern)
-    if not path.is_dir() and archive is not None:
-        members = members[entry.start:entry.stop]
-    if not members:
-        raise DatasetNotFoundError(f"{path} holds no images matching {pattern!r} for {name}/{split}")
-    members = select(members, limit)
+    members = split_members(name, split, path, archive is not None, limit)
     images, report = decode_members(path, members, spec.crop, desc=f"decode {name}/{split}")
     if verbose:
         print(f"{name}/{split} from {shown(path)}: {report}")

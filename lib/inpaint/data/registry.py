@@ -78,7 +78,7 @@ class DatasetSpec:
     name: str
     description: str
     licence: str
-    crop: str  # "none" (already 64x64), "center-square", or "celeba" (DCGAN face crop)
+    crop: str  # "none" (already 64x64), "center-square", "celeba" (DCGAN face crop) or "yeh"
     splits: dict[str, Split] = field(default_factory=dict)
 
 
@@ -125,6 +125,10 @@ YEH_TEST = Archive(
     manual=f"download the 65 PNGs of Yeh et al.'s testimages/ (each at {YEH_URL}) into a folder and "
            f"pass it with --data PATH, or put yeh-celeba-testimages-65.zip in {{raw}}")
 
+# CelebA 000001-000070 hold Yeh et al.'s test faces (`yeh-celeba`): no faces model trains on them,
+# and our own held-out faces (009001-010000) are apart from them too.
+YEH_TEST_FACES = 70
+
 DATASETS: dict[str, DatasetSpec] = {
     "tiny-imagenet": DatasetSpec(
         "tiny-imagenet",
@@ -143,7 +147,21 @@ DATASETS: dict[str, DatasetSpec] = {
         "CelebA terms: non-commercial research only",
         crop="celeba",
         splits={
-            "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 0, 9000),
+            "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg",
+                           YEH_TEST_FACES, 9000),
+            "val": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 9000, 10000),
+        },
+    ),
+    "celeba-yeh-crop": DatasetSpec(
+        "celeba-yeh-crop",
+        "The same CelebA faces as `celeba`, cropped as Yeh et al.'s test faces are (a square of "
+        "88 of the 178 pixels' width, its centre 141.5 pixels from the top: measured, see "
+        "inpaint.data.crop_fit), so that the centre hole covers nose and mouth.",
+        "CelebA terms: non-commercial research only",
+        crop="yeh",
+        splits={
+            "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg",
+                           YEH_TEST_FACES, 9000),
             "val": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 9000, 10000),
         },
     ),

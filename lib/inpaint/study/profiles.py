@@ -23,7 +23,7 @@ from inpaint.training.config import TrainConfig
 @dataclass(frozen=True)
 class FacesModel:
     """One faces DCGAN of the faces chapter's grid (`make faces`): its width, its training faces
-    (None: all 9,000) and its epochs; checkpoints every `StudyConfig.faces_checkpoint_every`."""
+    (None: all 8,930) and its epochs; checkpoints every `StudyConfig.faces_checkpoint_every`."""
 
     width: int
     faces: int | None
@@ -58,7 +58,7 @@ class StudyConfig:
     schedule_images: int | None = 2_000  # the short runs comparing training schedules
     schedule_epochs: int = 10
     schedule_blocks: str = "30:10"       # the original post's alternation
-    celeba_images: int | None = None     # CelebA training faces (None: all 9,000)
+    celeba_images: int | None = None     # CelebA training faces (None: all 8,930)
     celeba_epochs: int = 25
     celeba_width: int = 64
     faces_models: tuple[FacesModel, ...] = (  # the faces chapter's grid (`make faces`)
@@ -420,7 +420,7 @@ PROFILES: dict[str, Profile] = {
         "cpu",
         # Sized to fit 45 minutes on 2 cores without native bf16 (fp32), images spent where
         # the findings' paired comparisons need them (see the reproducibility chapter). Its
-        # faces model sees all 9,000 faces for 10 epochs: about the steps of the 4,000 faces for
+        # faces model sees all 8,930 faces for 10 epochs: about the steps of the 4,000 faces for
         # 20 epochs it had before. The faces chapter's grid (`make faces`) is outside the budget.
         TrainConfig(limit=1_500, width=32, batch_size=64, epochs=25),
         StudyConfig(shipped="tiny-imagenet-full", solver_iters=100, restarts=2,
