@@ -93,3 +93,25 @@ def test_table_1_s_three_readings_of_psnr_from_per_image_values():
     assert mean == pytest.approx(sum(psnr) / 2)
     assert pooled == pytest.approx(10 * math.log10(255 ** 2 / 250)) and pooled < mean
     assert whole == pytest.approx(mean + 6.02)
+
+
+def test_a_finished_run_trained_on_other_images_is_refused_not_reused(tmp_path, monkeypatch):
+    """A run whose checkpoints record other training images than its settings read now (as the
+    faces runs trained before CelebA's first 70 faces left the split) is refused in one line,
+    not silently reused; on the images it recorded, it is returned as it is."""
+    import numpy as np
+    from inpaint.study import gans
+    from inpaint.training import train
+    from inpaint.training.checkpoints import CheckpointError
+    settings = PROFILES["ci"]
+    monkeypatch.setattr(gans, "RUNS_DIR", tmp_path)
+    config = replace(gans.run_config(settings, "celeba"), epochs=1, checkpoint_every=1)
+    monkeypatch.setattr(gans, "run_config", lambda settings, name: config)
+    run = gans.ensure_trained(settings, "celeba", progress=False)
+    assert gans.ensure_trained(settings, "celeba", progress=False) == run
+    original = train.training_images
+    monkeypatch.setattr(train, "training_images", lambda config, source=None: np.ascontiguousarray(
+        original(config, source)[1:]))
+    with pytest.raises(CheckpointError, match="trained on other images than profile 'ci' reads "
+                                              "now .*move or delete it"):
+        gans.ensure_trained(settings, "celeba", progress=False)

@@ -62,10 +62,14 @@ def run_config(settings: Profile, name: str = "main") -> TrainConfig:
 
 
 def faces_config(settings: Profile, model: FacesModel) -> TrainConfig:
-    """The training settings of one faces model of the faces chapter's grid: the profile's
-    faces run (`run_config(settings, "celeba")`) at the model's width, faces and epochs."""
-    return replace(run_config(settings, "celeba"), width=model.width, limit=model.faces,
-                   epochs=model.epochs, checkpoint_every=settings.study.faces_checkpoint_every)
+    """The training settings of one faces model of the faces chapter: the profile's faces run
+    (`run_config(settings, "celeba")`) at the model's width, faces, epochs, crop and seed (the
+    `ci` profile's faces are the committed sample, whatever the crop)."""
+    config = run_config(settings, "celeba")
+    dataset = config.dataset if config.dataset == "sample" else model.dataset
+    return replace(config, dataset=dataset, width=model.width, limit=model.faces,
+                   epochs=model.epochs, checkpoint_every=settings.study.faces_checkpoint_every,
+                   seed=model.seed)
 
 
 def faces_gan(settings: Profile, model: FacesModel, progress: bool = True) -> "TrainedRun":
@@ -84,6 +88,22 @@ def ensure_trained(settings: Profile, name: str = "main", progress: bool = True)
     return _ensure(run_dir(settings, name), run_config(settings, name), settings, name, progress)
 
 
+def trained_on_the_same_images(run: Path, last: Path, config: TrainConfig,
+                               settings: Profile) -> None:
+    """Refuse a finished run whose last checkpoint records other training images than `config`
+    reads now (their number and digest, `inpaint.training.train.data_identity`): the registry's
+    split may have changed under the same settings (CelebA's first 70 faces, Yeh et al.'s test
+    faces, were once in it). A checkpoint that recorded none passes."""
+    from inpaint.training.checkpoints import load_checkpoint
+    from inpaint.training.train import data_change, data_identity, training_images
+    images = torch.from_numpy(training_images(config))
+    changed = data_change(load_checkpoint(last), data_identity(images, config, None))
+    if changed:
+        raise CheckpointError(f"{shown(run)} was trained on other images than profile "
+                              f"{settings.name!r} reads now ({changed[0]}); move or delete it to "
+                              f"train again")
+
+
 def _ensure(run: Path, config: TrainConfig, settings: Profile, name: str, progress: bool) -> Path:
     saved = run / "config.json"
     if saved.exists() and json.loads(saved.read_text()) != asdict(config):
@@ -92,6 +112,7 @@ def _ensure(run: Path, config: TrainConfig, settings: Profile, name: str, progre
                               f"now has; move or delete it to train again, or restore the profile")
     found = checkpoints(run)
     if found and max(found) >= config.epochs:
+        trained_on_the_same_images(run, found[max(found)], config, settings)
         return run
     from inpaint.training.train import train
     print(f"training {name} for profile {settings.name} into {shown(run)}")

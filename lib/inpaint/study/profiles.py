@@ -22,23 +22,31 @@ from inpaint.training.config import TrainConfig
 
 @dataclass(frozen=True)
 class FacesModel:
-    """One faces DCGAN of the faces chapter's grid (`make faces`): its width, its training faces
-    (None: all 8,930) and its epochs; checkpoints every `StudyConfig.faces_checkpoint_every`."""
+    """One faces DCGAN of the faces chapter (`make faces`): its width, its training faces (None:
+    all 8,930) and its epochs; checkpoints every `StudyConfig.faces_checkpoint_every`. `dataset`
+    says how the faces are cropped ("celeba": the usual centre 108x108; "celeba-yeh-crop": as
+    Yeh et al.'s test faces are), `seed` which training run of that configuration it is."""
 
     width: int
     faces: int | None
     epochs: int
+    dataset: str = "celeba"
+    seed: int = 0
 
     @property
     def name(self) -> str:
         """Its run directory under runs/<profile>/ (a name only: never read back)."""
-        return f"faces-w{self.width}-{'all' if self.faces is None else self.faces}"
+        crop = "" if self.dataset == "celeba" else "-yeh-crop"
+        seed = "" if self.seed == 0 else f"-seed{self.seed}"
+        return f"faces-w{self.width}-{'all' if self.faces is None else self.faces}{crop}{seed}"
 
     @property
     def label(self) -> str:
         """How tables and figures name it."""
         faces = "all" if self.faces is None else f"{self.faces:,}"
-        return f"width {self.width}, {faces} faces"
+        crop = "" if self.dataset == "celeba" else ", the authors' crop"
+        seed = "" if self.seed == 0 else f", seed {self.seed}"
+        return f"width {self.width}, {faces} faces{crop}{seed}"
 
 
 @dataclass(frozen=True)
