@@ -84,11 +84,11 @@ def test_table_1_s_three_readings_of_psnr_from_per_image_values():
     the PSNR of their mean error (lower: the worse image weighs more) and the whole-image mean."""
     import math
     import pandas as pd
-    from inpaint.study.paper import READINGS, readings
+    from inpaint.study.paper import PSNR_READINGS, readings
     psnr = [10 * math.log10(255 ** 2 / mse) for mse in (100, 400)]
     metrics = pd.DataFrame({"psnr_hole": psnr, "psnr_full": [p + 6.02 for p in psnr]})
     values = readings(metrics)
-    assert list(values) == list(READINGS)
+    assert list(values) == list(PSNR_READINGS)
     mean, pooled, whole = values.values()
     assert mean == pytest.approx(sum(psnr) / 2)
     assert pooled == pytest.approx(10 * math.log10(255 ** 2 / 250)) and pooled < mean

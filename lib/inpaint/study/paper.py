@@ -20,13 +20,13 @@ PAPER_CELEBA_CENTRE_PSNR = {f"{YEH} (reported)": TABLE_1_CELEBA["center"][YEH],
                             f"{CE} (reported by {YEH})": TABLE_1_CELEBA["center"][CE]}
 
 # What "PSNR" in Table 1 may mean, as `readings` computes each (the paper does not say).
-READINGS = {"hole, mean of images": "hole PSNR, the mean of the per-image values",
+PSNR_READINGS = {"hole, mean of images": "hole PSNR, the mean of the per-image values",
             "hole, pooled": "hole PSNR of the mean squared error pooled over the images",
             "whole image": "whole-image PSNR, the mean of the per-image values"}
 
 
 def readings(metrics) -> dict[str, float]:
-    """The three readings of Table 1's PSNR (`READINGS`) for one method and mask kind, from
+    """The three readings of Table 1's PSNR (`PSNR_READINGS`) for one method and mask kind, from
     `inpaint.method.metrics.evaluate`'s per-image rows (`psnr_hole`, `psnr_full`, dB): the mean
     of the per-image hole PSNRs, the hole PSNR of the images' mean squared error (each image's
     MSE is 255² / 10^(PSNR / 10)), and the mean of the per-image whole-image PSNRs. The second is
@@ -34,7 +34,7 @@ def readings(metrics) -> dict[str, float]:
     import numpy as np
     hole = np.asarray(metrics["psnr_hole"], dtype=float)
     pooled_mse = np.mean(255.0 ** 2 / 10 ** (hole / 10))
-    keys = list(READINGS)
+    keys = list(PSNR_READINGS)
     return {keys[0]: float(hole.mean()),
             keys[1]: float(10 * np.log10(255.0 ** 2 / pooled_mse)),
             keys[2]: float(np.mean(np.asarray(metrics["psnr_full"], dtype=float)))}
