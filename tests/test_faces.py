@@ -52,6 +52,12 @@ def test_the_grid_table_names_the_best_point_and_those_tied_with_it():
     assert table.tied.to_dict() == {"a": False, "b": True, "c": True, "d": False}
     assert table.loc["d", "minus best"] == pytest.approx(-3.0, abs=0.05)
     assert (table.low < table["hole PSNR"]).all()
+    # b (epoch 20) and c (epoch 30) tie: the cheaper one, b, is chosen; with c cheaper, c
+    assert table.index[table.chosen].tolist() == ["b"]
+    cheaper = grid({"a": 0.0, "b": 1.0, "c": 0.98, "d": -2.0})
+    cheaper.loc[cheaper.point == "c", "width"] = 16
+    chosen = experiments.grid_table(cheaper).chosen
+    assert chosen[chosen].index.tolist() == ["c"]
 
 
 def test_extremes_are_the_best_then_the_worst_images_against_telea():

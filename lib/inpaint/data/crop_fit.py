@@ -109,3 +109,27 @@ def fit_crops(faces: dict[str, np.ndarray], originals: dict[str, np.ndarray],
         raise ValueError("no face has its original among `originals`: name them alike "
                          "(e.g. by CelebA file number)")
     return pd.DataFrame(rows).set_index("face")
+
+
+def load_members(path, pattern: str, stems: set[str] | None = None) -> dict[str, np.ndarray]:
+    """The images of a zip archive (or a folder) whose member paths match `pattern`, as they are
+    (no crop, no resize: `crop_fit` needs the originals), keyed by the file's stem (its first six
+    characters, a CelebA number); only the `stems` given, if any."""
+    import fnmatch
+    import io
+    import zipfile
+    from pathlib import Path
+    path = Path(path)
+    found = {}
+    if path.is_dir():
+        files = {str(p.relative_to(path)): p for p in path.rglob("*") if p.is_file()}
+        read = lambda name: files[name].read_bytes()
+        names = list(files)
+    else:
+        archive = zipfile.ZipFile(path)
+        read, names = archive.read, archive.namelist()
+    for name in sorted(names):
+        stem = name.rsplit("/", 1)[-1][:6]
+        if fnmatch.fnmatch(name, pattern) and (stems is None or stem in stems):
+            found[stem] = np.asarray(Image.open(io.BytesIO(read(name))).convert("RGB"))
+    return found

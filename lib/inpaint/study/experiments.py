@@ -280,7 +280,10 @@ def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
     """The faces grid summarised, one row per model and epoch: width, training faces, epoch,
     training minutes, mean hole PSNR (GAN + Poisson) with its 95% interval, and the paired
     difference to the best point on the same faces (Holm over the others; `tied`: no
-    difference from the best is stated)."""
+    difference from the best is stated). `chosen`: the cheapest point tied with the best, by
+    its training cost (width² x faces x epochs, proportional to its multiply-adds; minutes
+    depend on the machine): the model the faces chapter trains again in the authors' crop and
+    with other seeds, which a costlier tie would not fit in its budget."""
     against = against_best(grid, "point")
     rows = []
     for point, part in grid.groupby("point", sort=False):
@@ -294,7 +297,48 @@ def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
                      "minus best high": against.loc[point, "high"],
                      "p_holm": against.loc[point, "p_holm"], "tied": against.loc[point, "tied"],
                      "best": against.loc[point, "best"]})
-    return pd.DataFrame(rows).set_index("point")
+    table = pd.DataFrame(rows).set_index("point")
+    cost = table.width.astype(float) ** 2 * table.faces * table.epoch
+    cheapest = cost[table.tied | table.best].idxmin()
+    return table.assign(chosen=table.index == cheapest)
+
+
+AUTHORS_STAND_IN = 16  # the `ci` profile's stand-in for Yeh et al.'s faces: sample photographs
+
+
+def authors_faces(settings: Profile) -> torch.Tensor:
+    """Yeh et al.'s own CelebA test faces (`yeh-celeba`: the 64 named after CelebA files, in
+    their order), float (64, 3, 64, 64) in [-1, 1]; for the `ci` profile, whose data are the
+    committed sample, the first AUTHORS_STAND_IN sample photographs stand in for them."""
+    if settings.study.val_dataset == "sample":
+        return to_tensor(load_sample_split("val")[:AUTHORS_STAND_IN])
+    return to_tensor(load_images("yeh-celeba", "test", verbose=False))
+
+
+def authors_crop_fit(settings: Profile) -> pd.DataFrame | None:
+    """Yeh et al.'s crop measured (`inpaint.data.crop_fit.fit_crops`): each of their faces
+    traced back to the square of our copy of the same CelebA file it was cut from, in the
+    official images' pixels; None for the `ci` profile (no CelebA files)."""
+    if settings.study.val_dataset == "sample":
+        return None
+    from inpaint.data.crop_fit import fit_crops, load_members
+    from inpaint.data.registry import locate
+    faces = load_members(locate("yeh-celeba", "test")[0], "*testimages/[0-9]*.png")
+    originals = load_members(locate("celeba", "val")[0], "*img_align_celeba/*.jpg",
+                             stems=set(faces))
+    return fit_crops(faces, originals, sides=np.arange(34, 52, 0.5))
+
+
+def resampled(images: torch.Tensor, size: int) -> torch.Tensor:
+    """`images` (float (N, 3, 64, 64) in [-1, 1]) down to size x size pixels and back up to 64
+    (bicubic, antialiased, as the faces' own resize): the smoothing a photograph gets from a
+    smaller source. size 64: the images as they are."""
+    if size == 64:
+        return images
+    down = torch.nn.functional.interpolate(images, size=(size, size), mode="bicubic",
+                                           antialias=True, align_corners=False)
+    return torch.nn.functional.interpolate(down, size=(64, 64), mode="bicubic",
+                                           align_corners=False).clamp(-1, 1)
 
 
 def smoothing_effect(images: torch.Tensor, sizes=(54, 32), method: str = "telea") -> pd.DataFrame:
@@ -306,13 +350,7 @@ def smoothing_effect(images: torch.Tensor, sizes=(54, 32), method: str = "telea"
     mask = make_mask("center", len(images))
     rows = []
     for size in (64, *sizes):
-        if size == 64:
-            smooth = images
-        else:
-            down = torch.nn.functional.interpolate(images, size=(size, size), mode="bicubic",
-                                                   antialias=True, align_corners=False)
-            smooth = torch.nn.functional.interpolate(down, size=(64, 64), mode="bicubic",
-                                                     align_corners=False).clamp(-1, 1)
+        smooth = resampled(images, size)
         filled = BASELINES[method](smooth, mask)
         rows.append(evaluate(filled, smooth, mask).reset_index().assign(size=size))
     return pd.concat(rows, ignore_index=True)
