@@ -126,61 +126,6 @@ def test_the_strongest_rival_is_named_by_its_own_test_and_a_win_is_reported():
     assert findings.beaten_sentence(none) == ""
 
 
-def faces(level: dict[str, float], telea: dict[str, float]) -> pd.DataFrame:
-    """Chapter 08's per-image table of held-out faces: per mask kind, GAN + Poisson at a mean
-    level and Telea at that level plus a shift (the GAN minus Telea is minus the shift)."""
-    rows = []
-    for k, mask in enumerate(level):
-        base = levels(k) - 14.0 + level[mask]
-        values = {YEH: base, "telea": base + telea[mask] + noise(k + 20),
-                  YEH_PASTE: base - 1.0 + noise(k + 30)}
-        rows += [{"mask": mask, "method": name, "image": i, "psnr_hole": v}
-                 for name, column in values.items() for i, v in enumerate(column)]
-    return pd.DataFrame(rows)
-
-
-PAPER_LEVELS = {"center": 19.4, "pattern": 17.4, "random": 22.8, "half": 13.7}
-
-
-def test_table_1_says_reached_short_or_within_from_the_interval():
-    # the per-image spread is 2 dB over 64 faces: a 95% interval of about +-0.5 dB
-    table = findings.table_1(faces({"center": 21.0, "pattern": 15.0, "random": 22.8,
-                                    "half": 13.8}, dict.fromkeys(PAPER_LEVELS, 0.0)))
-    assert list(table.index) == ["center", "pattern", "random", "half"]
-    assert table["paper's number"].to_dict() == {"center": "reached", "pattern": "short",
-                                                 "random": "within", "half": "within"}
-    assert table.loc["center", "Yeh et al. (paper)"] == 19.4
-    assert table.loc["random", "Context Encoders (paper)"] == 20.6
-    assert (table.faces == N).all()
-    assert (table.low < table["GAN + Poisson"]).all() and (table["GAN + Poisson"] < table.high).all()
-
-
-def test_table_1_order_is_kept_reversed_or_undecided_against_telea():
-    # the paper: Yeh below CE on centre, pattern and half, above on random
-    shifts = {"center": 1.0, "pattern": -1.0, "random": -1.0, "half": 0.0}
-    table = findings.table_1(faces(PAPER_LEVELS, shifts))
-    assert table["paper's order"].to_dict() == {"center": "kept", "pattern": "reversed",
-                                                "random": "kept", "half": "undecided"}
-    np.testing.assert_allclose(table["minus Telea"], [-1.0, 1.0, 1.0, 0.0], atol=0.05)
-    # Holm over the four masks: each p at least its raw value
-    tests = findings.table_1_tests(faces(PAPER_LEVELS, shifts))
-    assert all(c.p_holm >= c.p for c in tests.values())
-    text = findings.table_1_finding(faces(PAPER_LEVELS, shifts), "a test model")
-    assert "**random**" in text and "is kept by ours" in text and "is reversed by ours" in text
-
-
-def test_table_1_sets_the_other_readings_beside_the_row_they_read():
-    table = findings.table_1(faces({**PAPER_LEVELS, "blocks": 16.0, "half-left": 13.7},
-                                   dict.fromkeys(list(PAPER_LEVELS) + ["blocks", "half-left"], 0)))
-    assert list(table.index) == ["center", "pattern", "random", "half", "blocks", "half-left"]
-    assert table.loc["blocks", "Yeh et al. (paper)"] == 17.4
-    assert table.loc["blocks", "paper's number"] == "short"
-    assert table.loc["half-left", "Context Encoders (paper)"] == 15.5
-    text = findings.table_1_finding(faces({**PAPER_LEVELS, "blocks": 16.0},
-                                          dict.fromkeys(list(PAPER_LEVELS) + ["blocks"], 0)), "m")
-    assert "**pattern, read as blocks**" in text
-
-
 def rules(shift: float, sd: float, n: int = 16, seed: int = 5):
     base = levels(seed)[:n]
     adam = base + shift + np.random.default_rng(seed).normal(0, sd, n)

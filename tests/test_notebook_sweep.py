@@ -26,7 +26,7 @@ OTHER = {
     "05_comparison": {"images": 9, "others": 3, "iters": 5, "restarts": 1, "coco": 5, "faces": 6},
     "06_solver_behaviour": {"images": 2, "gd_lr": 0.01, "iters": 15, "tol": 0.001},
     "07_beyond_yeh": {"images": 8, "others": 8, "starts": 2, "seeds": 3, "steps": 3},
-    "08_faces": {"faces": 6, "iters": 5, "restarts": 1},
+    "08_faces": {"faces": 6, "iters": 5, "restarts": 1, "seeds": 1},
     "09_budget": {"images": 9, "checkpoints": "[2, 6]", "lams": "[0.003, 10]",
                   "matched_lams": "[0.003]", "starts": 3, "gd_lr": 0.01, "tol": 0.001,
                   "seeds": 3, "steps": 3},

@@ -69,3 +69,28 @@ def test_the_comparison_with_the_paper_names_each_reading_and_never_says_reached
 def test_an_image_set_or_seed_the_table_lacks_is_refused_in_one_line():
     with pytest.raises(ValueError, match="no rows for set 'ours-yeh-crop' and seed 0"):
         table_one.readings_table(faces_images(), "ours-yeh-crop")
+
+
+def test_the_other_readings_of_two_masks_sit_beside_the_paper_s_row_they_read():
+    metrics = faces_images()
+    blocks = metrics[metrics["mask"] == "center"].assign(mask="blocks")
+    table = table_one.readings_table(pd.concat([metrics, blocks]), "authors")
+    assert list(table.index) == ["center", "random", "blocks"]
+    assert table.loc["blocks", "Yeh et al. (paper)"] == 17.4  # the paper's pattern row
+
+
+def test_the_finding_names_each_set_the_strongest_rival_the_seeds_and_the_confounds():
+    grid = pd.DataFrame([{"image": i, "point": point, "model": point, "width": width,
+                          "faces": 8930, "epoch": epoch, "minutes": 1.0, "psnr_hole": 18 + i % 5
+                          + shift + 0.3 * np.sin(i * width)} for i in range(20)
+                         for point, width, epoch, shift in (("small", 32, 30, 0.0),
+                                                            ("large", 64, 20, 0.01))])
+    text = table_one.finding(faces_images(), grid, iters=200)
+    assert text.count("- On ") == 2  # the two sets the table holds, each its own line
+    assert "Yeh et al.'s test faces (their crop)" in text and "biharmonic -1.0" in text
+    assert "a classical fill is closer than the GAN on center and random" in text
+    assert "Over 2 training seeds" in text
+    assert "width 32, 8,930 training faces, epoch 30: the cheapest" in text
+    assert "trained on 8,930 faces where theirs saw about 200,000" in text
+    assert "200 Adam iterations per face where the paper's ran 1,500" in text
+    assert "reach" not in text

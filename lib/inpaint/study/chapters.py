@@ -41,7 +41,7 @@ CHAPTERS: tuple[Chapter, ...] = (
     Chapter("06_solver_behaviour", ("rules", "rules_images")),
     Chapter("07_beyond_yeh", ("beyond_centre", "beyond_verdict", "beyond_other_masks",
                               "beyond_celeba", "beyond_targets"), command="make beyond"),
-    Chapter("08_faces", ("faces_smoothing", "faces_grid", "faces_images"),
+    Chapter("08_faces", ("faces_sharpness", "faces_grid", "faces_images", "faces_crop_fit"),
             reads_chosen_epoch=False, command="make faces"),
     Chapter("09_budget", ("budget_images", "budget_caught"), command="make budget"),
     Chapter("11_after_yeh", ("after_images", "after_caught", "after_seconds", "after_face_images",

@@ -19,6 +19,13 @@ TABLE_1_CELEBA = {
 PAPER_CELEBA_CENTRE_PSNR = {f"{YEH} (reported)": TABLE_1_CELEBA["center"][YEH],
                             f"{CE} (reported by {YEH})": TABLE_1_CELEBA["center"][CE]}
 
+# The sets of faces the faces chapter reads Table 1 on (its table's `set` column).
+FACE_SETS = {"authors": "Yeh et al.'s test faces (their crop)",
+             "ours-yeh-crop": "our held-out faces, the authors' crop",
+             "ours-centre": "our held-out faces, the centre 108×108 crop"}
+# About how many faces Yeh et al.'s GAN trained on: CelebA's 202,599 less their test faces.
+PAPER_TRAINING_FACES = 200_000
+
 # What "PSNR" in Table 1 may mean, as `readings` computes each (the paper does not say).
 PSNR_READINGS = {"hole, mean of images": "hole PSNR, the mean of the per-image values",
             "hole, pooled": "hole PSNR of the mean squared error pooled over the images",

@@ -15,11 +15,8 @@ from inpaint.method.masks import MASK_KINDS, READINGS as MASK_READINGS
 from inpaint.study import stats, wording
 from inpaint.study.fills import YEH
 from inpaint.study.findings import rivals
-from inpaint.study.paper import CE, PSNR_READINGS, TABLE_1_CELEBA, YEH as PAPER_YEH, readings
-
-SETS = {"authors": "Yeh et al.'s test faces (their crop)",
-        "ours-yeh-crop": "our held-out faces, the authors' crop",
-        "ours-centre": "our held-out faces, the centre 108×108 crop"}
+from inpaint.study.paper import (CE, FACE_SETS as SETS, PAPER_TRAINING_FACES, PSNR_READINGS,
+                                 TABLE_1_CELEBA, YEH as PAPER_YEH, readings)
 
 
 def paper_row(mask: str) -> str:
@@ -89,5 +86,52 @@ def conditional_sentence(metrics: pd.DataFrame, images: str, mask: str = "center
     clauses = [f"if it is {PSNR_READINGS[key]}, ours is {row[key]:.2f} dB"
                + (f" [{row.low:.2f}, {row.high:.2f}]" if key == next(iter(PSNR_READINGS)) else "")
                for key in PSNR_READINGS]
-    return (f"On {SETS[images]} ({int(row.faces)} faces, {mask} mask), against the paper's "
+    return (f"On {SETS[images]}, {int(row.faces)} faces, {mask} mask, against the paper's "
             f"{paper} dB for Yeh et al.: " + "; ".join(clauses) + ".")
+
+
+def model_words(grid: pd.DataFrame) -> str:
+    """The faces chapter's chosen configuration in words, from its grid (`faces_grid`)."""
+    from inpaint.study.experiments import grid_table
+    table = grid_table(grid)
+    row = table[table.chosen].iloc[0]
+    tied = int((table.tied | table.best).sum())
+    why = ("the best point of the chapter's grid" if tied == 1 else
+           f"the cheapest of the {tied} points of the chapter's grid tied with the best")
+    return (f"width {int(row.width)}, {int(row.faces):,} training faces, epoch "
+            f"{int(row.epoch)}: {why}, chosen on other held-out faces")
+
+
+def finding(metrics: pd.DataFrame, grid: pd.DataFrame, iters: int) -> str:
+    """The faces chapter's answer: per set of faces, our centre-mask number against the paper's
+    in every reading, the GAN against the strongest classical fill per mask (Holm), the spread
+    over training seeds, and the confounds that stay (`iters`: the search's Adam iterations)."""
+    lines = []
+    for images in (key for key in SETS if key in set(metrics["set"])):
+        rival = rivals_table(metrics, images)
+        below = [m for m, row in rival.iterrows() if row.high < 0]
+        above = [m for m, row in rival.iterrows() if row.low > 0]
+        lines.append(
+            conditional_sentence(metrics, images) + " Against the strongest classical fill of "
+            "each mask (Holm-adjusted): "
+            + "; ".join(f"{mask}, {row['strongest classical fill']} "
+                        f"{row['GAN + Poisson minus it']:+.2f} dB [{row.low:+.2f}, "
+                        f"{row.high:+.2f}]" for mask, row in rival.iterrows())
+            + (f"; a classical fill is closer than the GAN on {wording.in_words(below)}"
+               if below else "; no classical fill is closer than the GAN on any mask")
+            + (f", the GAN closer than every classical fill on {wording.in_words(above)}."
+               if above else "."))
+    seeds = seeds_table(metrics, "authors") if "authors" in set(metrics["set"]) else None
+    if seeds is not None and len(seeds.columns) > 2:
+        lines.append(f"Over {len(seeds.columns) - 1} training seeds of the model in the authors' "
+                     f"crop, the centre-mask number on their faces spans "
+                     f"{seeds.loc['center', 'range']:.2f} dB (at most "
+                     f"{seeds['range'].max():.2f} dB over the masks).")
+    trained = int(grid.faces.max())
+    lines.append(f"The model: {model_words(grid)}. What stays apart from the paper: it trained "
+                 f"on {trained:,} faces where theirs saw about {PAPER_TRAINING_FACES:,}; our "
+                 f"copies are half size, so our own faces are smoother than theirs (the chapter "
+                 f"measures what that is worth); and the search ran {iters:,} Adam iterations "
+                 f"per face" + (", as the paper's" if iters == 1_500 else
+                                " where the paper's ran 1,500") + ".")
+    return "\n".join(f"- {line}" for line in lines)
