@@ -301,3 +301,20 @@ def test_dgp_and_ilo_refuse_known_pixels_that_are_not_numbers_in_one_line(models
     with pytest.raises(ValueError, match="known pixels .* NaN or infinite"):
         ilo_complete(generator, discriminator, y, mask, sample_z(1), ILOConfig(layers=(1,),
                      steps=(2,)), progress=False)
+
+
+def test_paired_verdicts_and_both_targets_follow_the_holm_adjusted_intervals():
+    """`fills.paired_verdicts`: closer when the PSNR interval is above 0, more realistic when the
+    critic's score interval is below 0; `both_targets` asks both of a fill against every
+    classical fill, image by image."""
+    from inpaint.study import fills
+    metrics, caught = synthetic({after_yeh.DGP: 1.0, after_yeh.ILO: 1.0},
+                                {after_yeh.DGP: -0.2, after_yeh.ILO: 0.2})
+    verdicts = fills.paired_verdicts(metrics, caught, after_yeh.DGP, CLASSICAL)
+    assert list(verdicts.index) == list(CLASSICAL)
+    assert verdicts.closer.all() and verdicts.more_realistic.all()
+    families = fills.paired_families(metrics, caught, after_yeh.DGP, CLASSICAL)
+    assert verdicts.loc["telea", "psnr_low"] == families["psnr"]["telea"].low  # Holm-adjusted
+    targets = fills.both_targets(metrics, caught, [after_yeh.DGP, after_yeh.ILO])
+    assert targets.both.to_dict() == {after_yeh.DGP: True, after_yeh.ILO: False}
+    assert targets.loc[after_yeh.ILO, "closer"] and not targets.loc[after_yeh.ILO, "more_realistic"]

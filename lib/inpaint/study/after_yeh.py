@@ -34,7 +34,8 @@ from inpaint.method.metrics import evaluate
 from inpaint.method.solver import SolverConfig, complete
 from inpaint.study import stats, wording
 from inpaint.study.experiments import fills_realism
-from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, gan_fills, method_name
+from inpaint.study.fills import (CLASSICAL, FIRST_START, YEH, gan_fills, method_name,
+                                 paired_families, paired_verdicts)
 from inpaint.study.fills import summary as fills_summary
 from inpaint.study.fills import timed as timed_fill
 from inpaint.study.store import NO_STORE, Store
@@ -157,15 +158,8 @@ def summary(metrics: pd.DataFrame, caught: pd.DataFrame, seconds: pd.DataFrame) 
 
 def comparisons(metrics: pd.DataFrame, caught: pd.DataFrame, method: str,
                 rivals=(YEH, *CLASSICAL)) -> dict:
-    """`method` against each of `rivals`, on the same images, as two Holm families: "psnr"
-    (hole PSNR, method minus rival, dB) and "critic" (the critic's per-image score, method minus
-    rival: below 0 is more real), over the images every critic seed pair has, {rival: Comparison}
-    each."""
-    psnr = metrics.pivot(index="image", columns="method", values="psnr_hole")
-    score = caught.pivot(index="image", columns="method", values="caught").dropna()
-    present = [rival for rival in rivals if rival in psnr.columns and rival != method]
-    return {"psnr": stats.family({r: stats.paired(psnr[method], psnr[r]) for r in present}),
-            "critic": stats.family({r: stats.paired(score[method], score[r]) for r in present})}
+    """`method` against Yeh's search and every classical fill (`fills.paired_families`)."""
+    return paired_families(metrics, caught, method, rivals)
 
 
 def answer_table(metrics: pd.DataFrame, caught: pd.DataFrame, methods=NEW,
@@ -174,18 +168,10 @@ def answer_table(metrics: pd.DataFrame, caught: pd.DataFrame, methods=NEW,
     score minus the target's, each with its Holm-adjusted 95% interval (the family: every
     classical fill and Yeh's search), n, and the verdicts: `closer` (PSNR interval above 0),
     `no_easier` (critic interval not above 0: not shown easier to catch) and `both`."""
-    rows = []
-    for method in methods:
-        if method not in set(metrics.method):
-            continue
-        c = comparisons(metrics, caught, method)
-        psnr, critic = c["psnr"][target], c["critic"][target]
-        rows.append({"method": method, "psnr_difference": psnr.difference,
-                     "psnr_low": psnr.low, "psnr_high": psnr.high, "n": psnr.n,
-                     "critic_difference": critic.difference, "critic_low": critic.low,
-                     "critic_high": critic.high, "critic_n": critic.n,
-                     "closer": psnr.low > 0, "no_easier": not critic.low > 0})
-    table = pd.DataFrame(rows).set_index("method")
+    rows = {method: paired_verdicts(metrics, caught, method, (YEH, *CLASSICAL)).loc[target]
+            for method in methods if method in set(metrics.method)}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+    table = table.drop(columns="more_realistic").astype({"closer": bool, "no_easier": bool})
     return table.assign(both=table.closer & table.no_easier)
 
 

@@ -210,6 +210,28 @@ def result_store(settings: Profile) -> Store:
     return Store(gans.RUNS_DIR / settings.name / "cache")
 
 
+def comparison_realism(comparison, images: torch.Tensor, real: torch.Tensor, seeds: int,
+                       steps: int, progress: bool = True, store: Store = NO_STORE):
+    """The critic on every fill of a `fills.compare_methods` comparison of `images`, and on
+    `images` themselves as the floor ("real images", real against real), per mask kind, against
+    the `real` photographs (others, never the sources), with one set of critic seeds and splits
+    so that the fills pair image by image (`fills_realism`). Sets `comparison.realism` (one row
+    per mask and method: critic accuracy and AUC with their 95% intervals) and returns the
+    per-image scores: one row per mask, method and image (`caught`; NaN where no seed held the
+    image out)."""
+    summaries, scores = [], []
+    for kind, examples in comparison.examples.items():
+        mask = comparison.masks[kind]
+        fills = {"real images": images, **{name: fill for name, fill in examples.items()
+                                           if name not in ("corrupted", "true")}}
+        summary, caught = fills_realism(fills, images, mask, real, seeds=seeds, steps=steps,
+                                        progress=progress, store=store)
+        summaries.append(summary.rename_axis("method").reset_index().assign(mask=kind))
+        scores.append(caught.rename(columns={"fill": "method"}).assign(mask=kind))
+    comparison.realism = pd.concat(summaries).set_index(["mask", "method"])
+    return pd.concat(scores, ignore_index=True)
+
+
 def fills_realism(fills: dict, images: torch.Tensor, mask: torch.Tensor, real: torch.Tensor,
                   seeds: int, steps: int, progress: bool = True, store: Store = NO_STORE):
     """The critic's verdict on each of several fills of the SAME `images` (float (N, 3, 64, 64)

@@ -6,7 +6,7 @@ so the findings select rows with the same call and never parse a name."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
@@ -90,11 +90,11 @@ class Comparison:
     seconds   one row per mask and method: CPU seconds per image (all threads; the solver's
               time is shared by the fills made from the same search)
     realism   one row per mask and method, and a row "real images" (real against real, the
-              floor): the critic accuracy of `inpaint.method.realism` (mean, 95% interval
-              low..high);
-              None unless real images were given
+              floor): the critic's accuracy and AUC with their 95% intervals over seeds
+              (`experiments.comparison_realism`); None until measured
     searches  mask kind -> the latent search the GAN's fills came from (every start's G(z) in
               `.starts`), for fills made afterwards (`mixtures`)
+    masks     mask kind -> its masks, (N, 1, 64, 64), 1 = known
     """
 
     metrics: pd.DataFrame
@@ -102,6 +102,7 @@ class Comparison:
     seconds: pd.DataFrame
     realism: pd.DataFrame | None
     searches: dict[str, Completion]
+    masks: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def gan_fills(generator, discriminator, images: torch.Tensor, mask: torch.Tensor,
@@ -144,43 +145,24 @@ def mixtures(images: torch.Tensor, mask: torch.Tensor, search: Completion, weigh
 
 
 def score_fills(fills: dict[str, torch.Tensor], images: torch.Tensor, mask: torch.Tensor,
-                kind: str, real: torch.Tensor | None = None, seeds: int = 5,
-                critic_steps: int = 150, seed: int = 0, floor: bool = True,
-                progress: bool = True) -> Comparison:
-    """Score fills of `images` (float (N, 3, 64, 64) in [-1, 1]) made with `mask` of kind `kind`:
-    the metrics of each, and, with `real` (other photographs, never the sources of `images`),
-    the critic accuracy of each and (with `floor`) of `images` themselves (real against real),
-    from a classifier two-sample test (`seeds` critics of `critic_steps` steps each), the real
-    images seen through masks of the same kind drawn with seed + 1. No timings (`seconds` is
-    empty)."""
+                kind: str) -> Comparison:
+    """The metrics of each fill of `images` (float (N, 3, 64, 64) in [-1, 1]) made with `mask`
+    of kind `kind`, and the examples. No timings (`seconds` is empty) and no realism (the
+    critic's: `experiments.comparison_realism`)."""
     metrics = pd.concat([evaluate(out, images, mask).reset_index().assign(mask=kind, method=name)
                          for name, out in fills.items()], ignore_index=True)
-    realism = None
-    if real is not None:
-        real_masks = make_mask(kind, len(real), seed=seed + 1)
-        rows = []
-        candidates = {"real images": images, **fills} if floor else fills
-        for name, out in tqdm(candidates.items(),
-                              desc=f"critics ({kind})", disable=not progress):
-            accuracy = two_sample_test(real, real_masks, out, mask, seeds=seeds,
-                                       steps=critic_steps)
-            rows.append({"mask": kind, "method": name, "critic": accuracy.mean,
-                         "critic_low": accuracy.low, "critic_high": accuracy.high})
-        realism = pd.DataFrame(rows).set_index(["mask", "method"])
     examples = {kind: {"corrupted": images * mask, "true": images, **fills}}
     return Comparison(metrics, examples, pd.DataFrame(columns=["mask", "method", "seconds"]),
-                      realism, {})
+                      None, {}, {kind: mask})
 
 
 def compare_methods(generator, discriminator, images: torch.Tensor, config: SolverConfig,
                     mask_kinds=MASK_KINDS, label: str = "GAN",
-                    baselines: bool = True, ensembles=(),
-                    real: torch.Tensor | None = None, seeds: int = 5,
-                    critic_steps: int = 150, progress: bool = True,
+                    baselines: bool = True, ensembles=(), progress: bool = True,
                     store: Store = NO_STORE) -> Comparison:
     """The GAN solver against every classical baseline (unless `baselines` is False), per mask
     kind, on `images` (float (N, 3, 64, 64) in [-1, 1]); see `gan_fills` for the GAN's fills
-    and `score_fills` for the scores (the critic's only when `real` photographs are given).
+    and `score_fills` for the scores (the critic's: `experiments.comparison_realism`).
     The search and each classical fill come from `store` when it holds them, so that a rerun
     with one more classical fill computes only that fill.
     """
@@ -196,16 +178,15 @@ def compare_methods(generator, discriminator, images: torch.Tensor, config: Solv
             fills[name], spent = store.get("fill", lambda: timed(method, images, mask), name,
                                            images, mask, code=__file__, function=method)
             times.append({"mask": kind, "method": name, "seconds": spent})
-        scored = score_fills(fills, images, mask, kind, real=real, seeds=seeds,
-                             critic_steps=critic_steps, seed=config.seed, progress=progress)
+        scored = score_fills(fills, images, mask, kind)
         scored.seconds, scored.searches = pd.DataFrame(times), {kind: search}
         parts.append(scored)
     return Comparison(
         pd.concat([part.metrics for part in parts], ignore_index=True),
         {kind: part.examples[kind] for kind, part in zip(mask_kinds, parts)},
-        pd.concat([part.seconds for part in parts], ignore_index=True),
-        None if real is None else pd.concat([part.realism for part in parts]),
-        {kind: part.searches[kind] for kind, part in zip(mask_kinds, parts)})
+        pd.concat([part.seconds for part in parts], ignore_index=True), None,
+        {kind: part.searches[kind] for kind, part in zip(mask_kinds, parts)},
+        {kind: part.masks[kind] for kind, part in zip(mask_kinds, parts)})
 
 
 def timed(method, images: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, float]:
@@ -235,51 +216,50 @@ def comparison_table(comparison: Comparison) -> pd.DataFrame:
     return table.join(seconds)
 
 
-def both_targets(table: pd.DataFrame, against: str = "telea", classical=CLASSICAL) -> pd.DataFrame:
-    """Which methods of one mask kind's `comparison_table` beat `against` on hole PSNR and every
-    `classical` fill on realism, each beyond the intervals: `closer` when the method's mean hole
-    PSNR minus 1.96 standard errors is above `against`'s mean, `more_realistic` when its critic
-    interval lies below every classical fill's. (Unpaired, so stricter than `head_to_head`.)"""
-    methods = table.drop(index=[*classical, "real images"], errors="ignore")
-    closer = methods.psnr_hole - 1.96 * methods.psnr_hole_sem > table.loc[against, "psnr_hole"]
-    realistic = methods.critic_high < table.loc[list(classical), "critic_low"].min()
-    return pd.DataFrame({"psnr_hole": methods.psnr_hole, "critic": methods.critic,
-                         "closer": closer, "more_realistic": realistic,
-                         "both": closer & realistic})
+def paired_families(metrics: pd.DataFrame, caught: pd.DataFrame, method: str, rivals) -> dict:
+    """`method` against each of `rivals` on the same images of one mask kind, as two Holm
+    families ({rival: stats.Comparison} each): "psnr", hole PSNR, method minus rival (dB), and
+    "critic", the critic's per-image score, method minus rival (below 0: more real), over the
+    images every fill's critics held out. metrics: rows of image, method, psnr_hole; caught:
+    rows of image, method, caught (`experiments.fills_realism`)."""
+    psnr = metrics.pivot(index="image", columns="method", values="psnr_hole")
+    score = caught.pivot(index="image", columns="method", values="caught").dropna()
+    present = [rival for rival in rivals if rival in psnr.columns and rival != method]
+    return {"psnr": stats.family({r: stats.paired(psnr[method], psnr[r]) for r in present}),
+            "critic": stats.family({r: stats.paired(score[method], score[r]) for r in present})}
 
 
-def head_to_head(comparison: Comparison, method: str, mask: str = "center") -> pd.DataFrame:
-    """`method` against each other method on one mask kind: the hole-PSNR difference method -
-    other image by image with its 95% interval (`paired_difference`), and both critic
-    accuracies. `psnr_better`: the whole PSNR interval is above 0. `more_realistic`: method's
-    critic interval lies entirely below the other's (needs `comparison.realism`)."""
-    metrics = comparison.metrics[comparison.metrics["mask"] == mask]
-    realism = comparison.realism.loc[mask] if comparison.realism is not None else None
-    rows = []
-    for other in metrics.method.unique():
-        if other == method:
-            continue
-        psnr = paired_difference(metrics, "psnr_hole", method, other)
-        row = {"other": other, "psnr_difference": psnr["difference"],
-               "psnr_low": psnr["low"], "psnr_high": psnr["high"],
-               "psnr_better": psnr["low"] > 0}
-        if realism is not None:
-            row.update({"critic": realism.loc[method, "critic"],
-                        "other_critic": realism.loc[other, "critic"],
-                        "more_realistic": realism.loc[method, "critic_high"]
-                        < realism.loc[other, "critic_low"]})
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("other")
+def paired_verdicts(metrics: pd.DataFrame, caught: pd.DataFrame, method: str, rivals) -> pd.DataFrame:
+    """`method` against each of `rivals` on the same images of one mask kind, one row per rival:
+    hole PSNR (method minus rival, dB) and the critic's per-image score (method minus rival;
+    below 0 is more real), each one Holm family over the rivals with Holm-adjusted 95% intervals
+    (`paired_families`); n and n (critic). Verdicts: `closer` (the PSNR interval is above 0),
+    `more_realistic` (the score interval is below 0) and `no_easier` (the score interval is not
+    above 0: not shown easier to catch)."""
+    families = paired_families(metrics, caught, method, rivals)
+    closeness, realism = families["psnr"], families["critic"]
+    rows = {r: {"psnr_difference": closeness[r].difference, "psnr_low": closeness[r].low,
+                "psnr_high": closeness[r].high, "n": closeness[r].n,
+                "critic_difference": realism[r].difference, "critic_low": realism[r].low,
+                "critic_high": realism[r].high, "critic_n": realism[r].n,
+                "closer": closeness[r].low > 0, "more_realistic": realism[r].high < 0,
+                "no_easier": not realism[r].low > 0} for r in closeness}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("rival")
 
 
-def paired_difference(metrics: pd.DataFrame, column: str, method: str, other: str) -> dict:
-    """How much `method` beats `other` on `column`, image by image (the same images and masks):
-    the mean difference method - other and its 95% interval (`inpaint.study.stats.paired`).
-    metrics: one row per image and method, as `compare_methods` returns (one mask kind)."""
-    table = per_image(metrics, "method", column)
-    c = stats.paired(table[method], table[other])
-    return {"difference": c.difference, "low": c.low, "high": c.high, "images": c.n,
-            "p": c.p}
+def both_targets(metrics: pd.DataFrame, caught: pd.DataFrame, methods, against: str = "telea",
+                 classical=CLASSICAL) -> pd.DataFrame:
+    """Which of `methods` meet both targets on one mask kind, paired image by image: `closer`
+    than `against` (hole PSNR, Holm over every classical fill) and `more_realistic` than every
+    classical fill (the critic's per-image score below each, Holm over them); `both`."""
+    rows = {}
+    for method in methods:
+        verdicts = paired_verdicts(metrics, caught, method, classical)
+        rows[method] = {"psnr_difference": verdicts.loc[against, "psnr_difference"],
+                        "closer": bool(verdicts.loc[against, "closer"]),
+                        "more_realistic": bool(verdicts.more_realistic.all())}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("method")
+    return table.assign(both=table.closer & table.more_realistic)
 
 
 def extremes(metrics: pd.DataFrame, mask: str, count: int = 2, method: str = YEH,

@@ -565,15 +565,15 @@ def conclusion(saved: dict) -> str:
     if beaten:
         parts.append(beaten)
     verdict, centre = saved.get("beyond_verdict"), saved.get("beyond_centre")
-    if verdict is not None and centre is not None:
-        won = bool(verdict.loc["telea", "psnr_better"])
+    if verdict is not None and centre is not None and "closer" in verdict.columns:
+        telea = verdict.loc["telea"]
         realistic = verdict.loc[list(CLASSICAL)].more_realistic.astype(bool)
         parts.append(
-            "The ensemble of the beyond-Yeh chapter "
-            + ("beats Telea's PSNR beyond its paired interval" if won else
-               "does not beat Telea's PSNR beyond its paired interval")
-            + f", and a fresh critic finds it more realistic than {int(realistic.sum())} of the "
-              f"{len(realistic)} classical fills.")
+            f"The ensemble of the beyond-Yeh chapter is {telea.psnr_difference:+.2f} dB "
+            f"[{telea.psnr_low:+.2f}, {telea.psnr_high:+.2f}] from Telea (n = {int(telea.n)}), "
+            + ("closer" if telea.closer else "not shown closer")
+            + f", and more realistic, by the critic's paired per-image score, than "
+              f"{int(realistic.sum())} of the {len(realistic)} classical fills.")
     matter, level = choices_that_matter(saved)
     if matter or level:
         parts.append("Of the choices the post and the paper differ on (paired tests on the "
@@ -586,44 +586,56 @@ def conclusion(saved: dict) -> str:
 
 
 def targets_sentence(targets: pd.DataFrame) -> str:
-    """Which of the fills tried beat Telea's PSNR and every classical fill's realism."""
+    """Which of the fills tried are closer than Telea and more realistic than every classical
+    fill, both paired (`fills.both_targets`)."""
     both = targets.index[targets.both.astype(bool)].tolist()
     closer = targets.index[targets.closer.astype(bool)].tolist()
     realistic = targets.index[targets.more_realistic.astype(bool)].tolist()
     if both:
         return f"Both targets are met by {wording.in_words(named(name) for name in both)}."
-    return (f"Of the {len(targets)} GAN fills tried, {len(closer)} beat Telea's hole PSNR beyond "
-            f"the intervals and {len(realistic)} are more realistic than every classical fill; "
-            f"none does both.")
+    return (f"Of the {len(targets)} GAN fills tried, {len(closer)} are closer than Telea and "
+            f"{len(realistic)} more realistic than every classical fill, each paired image by "
+            f"image beyond its Holm-adjusted interval; none is both.")
 
 
 def beyond_finding(centre: pd.DataFrame, verdict: pd.DataFrame,
                    targets: pd.DataFrame | None = None) -> str:
-    """The ensemble against the classical fills: the two targets of the beyond-Yeh chapter."""
+    """The ensemble against the classical fills, paired image by image on hole PSNR and on the
+    critic's per-image score (Holm over its rivals), and the two targets."""
     ensemble = ensemble_names(set(centre.index))[-1]
     row = centre.loc[ensemble]
-    telea = verdict.loc["telea"]
     classical = verdict.loc[list(CLASSICAL)]
     realistic = classical.index[classical.more_realistic.astype(bool)].tolist()
     lines = [
-        f"The {ensemble.replace(' (poisson)', '')} (Poisson-blended) reaches a hole PSNR of "
-        f"{dB(row.psnr_hole)}; against Telea, image by image, it is "
-        f"{telea.psnr_difference:+.2f} dB (95% interval {telea.psnr_low:+.2f} to "
-        f"{telea.psnr_high:+.2f}; paired Student t): "
-        + ("**better, outside the interval**." if telea.psnr_better else
-           "**not better beyond the interval**."),
-        f"A fresh critic tells its fills from real photographs with accuracy {row.critic:.3f} "
-        f"({row.critic_low:.3f}–{row.critic_high:.3f}); real against real gives "
-        f"{centre.loc['real images', 'critic']:.3f}. It is more realistic, beyond the intervals, "
-        f"than {len(realistic)} of the {len(CLASSICAL)} classical fills"
-        + (f" ({wording.in_words(named(name) for name in realistic)})" if realistic else "") + ".",
+        f"The {named(ensemble)} fills the hole to {dB(row.psnr_hole)} (mean); against Telea, "
+        f"image by image: " + verdict_words(ensemble, "telea", verdict.loc["telea"], "psnr")
+        + "; on realism, " + verdict_words(ensemble, "telea", verdict.loc["telea"], "critic")
+        + ".",
+        f"By the critic's paired per-image score it is more realistic than {len(realistic)} of "
+        f"the {len(CLASSICAL)} classical fills"
+        + (f" ({wording.in_words(named(name) for name in realistic)})" if realistic else "")
+        + f"; the critic's accuracy on it is {row.critic:.3f} ({row.critic_low:.3f} to "
+        f"{row.critic_high:.3f} over seeds), against {centre.loc['real images', 'critic']:.3f} "
+        f"for real photographs (the floor).",
         targets_sentence(targets) if targets is not None else "",
-        "Yeh's single best start: hole PSNR "
-        f"{dB(centre.loc[YEH, 'psnr_hole'])}, critic accuracy "
-        f"{centre.loc[YEH, 'critic']:.3f}; Telea: "
-        f"{dB(centre.loc['telea', 'psnr_hole'])}, {centre.loc['telea', 'critic']:.3f}.",
     ]
-    return " ".join(lines)
+    return " ".join(line for line in lines if line)
+
+
+def verdict_words(method: str, rival: str, row: pd.Series, measure: str) -> str:
+    """One row of `fills.paired_verdicts` in words: the difference with its Holm-adjusted
+    interval and n, and what it states (`measure`: "psnr" in dB, or "critic", the score)."""
+    difference, low, high = (row[f"{measure}_{part}"] for part in ("difference", "low", "high"))
+    n = int(row.n if measure == "psnr" else row.critic_n)
+    if measure == "psnr":
+        said = ("closer to the truth" if low > 0 else "further from the truth" if high < 0 else
+                f"no difference larger than ±{max(abs(low), abs(high)):.2f} dB")
+        return (f"{named(method)} minus {named(rival)} {difference:+.2f} dB [{low:+.2f}, "
+                f"{high:+.2f}] (Holm-adjusted, n = {n}): {said}")
+    said = ("more realistic" if high < 0 else "easier to catch" if low > 0 else
+            f"no difference larger than ±{max(abs(low), abs(high)):.3f}")
+    return (f"the critic's score {difference:+.3f} [{low:+.3f}, {high:+.3f}] (Holm-adjusted, "
+            f"n = {n}): {said}")
 
 
 def abstract(saved: dict) -> str:
@@ -672,16 +684,19 @@ def abstract(saved: dict) -> str:
                f"no λ differs from λ = 0 by more than "
                f"±{max(c.bound for c in realism.values()):.2f} (in the critic's per-image score")
             + f", on {next(iter(realism.values())).n} images).")
-    if FIRST_START in set(centre.method):
-        c = centre_test(comparison, YEH, FIRST_START)
-        ensembles = ensemble_names(set(centre.method))
+    beyond = saved.get("beyond_images")
+    starts = beyond[beyond["set"] == "photographs"] if beyond is not None else None
+    cited, chapter = ((starts, "beyond-Yeh") if starts is not None
+                      and FIRST_START in set(starts.method) else (comparison, "comparison"))
+    if FIRST_START in set(cited.method):
+        c = centre_test(cited, YEH, FIRST_START)
+        ensembles = ensemble_names(set(cited[cited["mask"] == "center"].method))
         k = next(k for k in range(2, 257)
                  if ensembles and method_name(fill="ensemble", starts=k) == ensembles[-1])
         sentences.append(
-            f"Keeping the lowest-loss of {k} starts, the post's other next step (the comparison "
-            f"chapter's K = {k}, n = {c.n}, the run this sentence cites; the beyond-Yeh "
-            f"chapter's runs with more starts save no per-image table of the best start against "
-            f"the first): " + stats.verdict("the best start", "the first start", c) + ".")
+            f"Keeping the lowest-loss of {k} starts, the post's other next step (the {chapter} "
+            f"chapter's run with the most starts, K = {k}, n = {c.n}): "
+            + stats.verdict("the best start", "the first start", c) + ".")
     faces, grid = saved.get("faces_images"), saved.get("faces_grid")
     celeba = saved.get("celeba_images")
     if faces is not None and grid is not None and "set" in faces.columns:

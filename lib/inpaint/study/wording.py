@@ -32,7 +32,10 @@ COLUMNS = {"psnr_hole": "hole PSNR (dB)", "psnr_hole_sem": "s.e.", "ssim_hole": 
            "ssim_full": "whole-image SSIM", "ssim_full_sem": "s.e. (whole SSIM)",
            "differs": "difference stated", "chosen": "chosen", "psnr_better": "closer (PSNR)",
            "more_realistic": "more realistic", "closer": "closer", "both": "both", "interval": "interval", "held_out": "held out",
-           "seeds": "seeds", "discriminator_epoch": "D epoch"}
+           "seeds": "seeds", "discriminator_epoch": "D epoch",
+           "psnr_difference": "hole PSNR difference (dB)", "psnr_low": "95% low (PSNR)",
+           "psnr_high": "95% high (PSNR)", "critic_difference": "score difference",
+           "critic_n": "n (critic)", "no_easier": "no easier to catch"}
 # The ablation's settings (inpaint.study.experiments' norm and weighting levels) in a sentence.
 SETTING_NAMES = {"l1": "the ℓ1 context loss", "l2": "the ℓ2 context loss",
                  "yeh": "Yeh's importance weights", "plain": "the plain mask"}
@@ -42,8 +45,8 @@ SCHEDULE_NAMES = {"joint": "joint D and G steps", "blocks": "the post's 30:10 bl
 RULE_NAMES = {"gd": "gradient descent", "adam": "Adam"}
 BLANK = "—"  # what a missing number is shown as
 # The columns that state a verdict, shown first so that a wide table never clips them.
-VERDICT_COLUMNS = ("differs", "tied", "best", "chosen", "psnr_better", "more_realistic", "closer",
-                   "both", "paper's number", "paper's order")
+VERDICT_COLUMNS = ("differs", "tied", "best", "chosen", "closer", "more_realistic", "no_easier",
+                   "both")
 
 
 def method(name: str) -> str:
