@@ -94,3 +94,11 @@ def test_the_finding_names_each_set_the_strongest_rival_the_seeds_and_the_confou
     assert "trained on 8,930 faces where theirs saw about 200,000" in text
     assert "200 Adam iterations per face where the paper's ran 1,500" in text
     assert "reach" not in text
+
+
+def test_every_fill_is_read_three_ways_beside_the_gan():
+    table = table_one.every_fill(faces_images(), "authors")
+    assert set(table.index.get_level_values("method")) == {YEH, *CLASSICAL}
+    row = table.loc[("center", "biharmonic")]
+    mean, pooled, whole = (row[key] for key in PSNR_READINGS)
+    assert pooled < mean and whole == pytest.approx(mean + 6.02) and row.faces == 30

@@ -51,6 +51,18 @@ def readings_table(metrics: pd.DataFrame, images: str, seed: int = 0) -> pd.Data
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("mask")
 
 
+def every_fill(metrics: pd.DataFrame, images: str, seed: int = 0) -> pd.DataFrame:
+    """Every method's hole PSNR in each reading, one row per mask kind and method (the GAN's
+    fills first, then the classical fills, as the chapter made them), with the faces."""
+    chosen = part(metrics, images, seed)
+    rows = {(mask, method): {**readings(group), "faces": len(group)}
+            for mask in masks_in(chosen)
+            for method, group in chosen[chosen["mask"] == mask].groupby("method", sort=False)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["mask", "method"])
+    return table
+
+
 def rivals_table(metrics: pd.DataFrame, images: str, seed: int = 0) -> pd.DataFrame:
     """One row per mask kind: the strongest classical fill (by its mean, tested against the
     runner-up: `findings.rivals`), its hole PSNR in each reading, and our GAN + Poisson minus it,
