@@ -110,8 +110,8 @@ def test_a_finished_run_trained_on_other_images_is_refused_not_reused(tmp_path, 
     run = gans.ensure_trained(settings, "celeba", progress=False)
     assert gans.ensure_trained(settings, "celeba", progress=False) == run
     original = train.training_images
-    monkeypatch.setattr(train, "training_images", lambda config, source=None: np.ascontiguousarray(
-        original(config, source)[1:]))
+    monkeypatch.setattr(train, "training_images", lambda config, source=None, verbose=True:
+                        np.ascontiguousarray(original(config, source)[1:]))
     with pytest.raises(CheckpointError, match="trained on other images than profile 'ci' reads "
                                               "now .*move or delete it"):
         gans.ensure_trained(settings, "celeba", progress=False)

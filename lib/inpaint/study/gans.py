@@ -96,7 +96,7 @@ def trained_on_the_same_images(run: Path, last: Path, config: TrainConfig,
     faces, were once in it). A checkpoint that recorded none passes."""
     from inpaint.training.checkpoints import load_checkpoint
     from inpaint.training.train import data_change, data_identity, training_images
-    images = torch.from_numpy(training_images(config))
+    images = torch.from_numpy(training_images(config, verbose=False))
     changed = data_change(load_checkpoint(last), data_identity(images, config, None))
     if changed:
         raise CheckpointError(f"{shown(run)} was trained on other images than profile "

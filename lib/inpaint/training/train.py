@@ -63,14 +63,15 @@ def batch_phase(step: int, blocks: tuple[int, int] | None) -> str:
     return "D" if step % (d_steps + g_steps) < d_steps else "G"
 
 
-def training_images(config: TrainConfig, source=None) -> np.ndarray:
-    """uint8 (N, 64, 64, 3) training photographs for `config`."""
+def training_images(config: TrainConfig, source=None, verbose: bool = True) -> np.ndarray:
+    """uint8 (N, 64, 64, 3) training photographs for `config` (`verbose`: say where from)."""
     if config.dataset == "sample":
         if source is not None:
             raise ValueError(f"--data {source} is not used by dataset 'sample' (the committed "
                              f"images); drop --data, or pick a dataset with --dataset")
         return load_sample_split("train")
-    return load_images(config.dataset, "train", limit=config.limit, source=source)
+    return load_images(config.dataset, "train", limit=config.limit, source=source,
+                       verbose=verbose)
 
 
 def build_models(config: TrainConfig, device: torch.device):
