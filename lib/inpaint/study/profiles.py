@@ -448,11 +448,13 @@ PROFILES: dict[str, Profile] = {
             # most 35.
             Budget(images=16, lams=(0.0, 3e-3, 1.0), matched_lams=(0.0, 3e-3), starts=2,
                    seeds=2, steps=100),
-            # `make after`, outside the 45 minutes: DGP fine-tunes G image by image, about 50 ms
-            # an iteration on 2 cores (fp32), so 5 stages of 20 iterations (a tenth of DGP's)
-            # and 200 candidates: about 6 s a photograph; the encoder about 0.7 s a step.
-            Successors(images=256, faces=64, dgp_iters=20, candidates=200, encoder_steps=300,
-                       steps=100)),
+            # `make after`, outside the 45 minutes, about 60 on 2 cores (fp32): Yeh's search of 4
+            # starts over 256 photographs about 16 minutes (8 starts took 31); DGP fine-tunes G
+            # image by image, about 50 ms an iteration, so 5 stages of 20 iterations (a tenth of
+            # DGP's) from 200 candidates, about 5 s a photograph; ILO 50 iterations a layer; the
+            # encoder about 0.7 s a step.
+            Successors(images=256, faces=48, starts=4, dgp_iters=20, candidates=200,
+                       ilo_steps=50, encoder_steps=300, steps=100)),
     ),
     "full": Profile(
         "full",
