@@ -128,6 +128,11 @@ YEH_TEST = Archive(
 # CelebA 000001-000070 hold Yeh et al.'s test faces (`yeh-celeba`): no faces model trains on them,
 # and our own held-out faces (009001-010000) are apart from them too.
 YEH_TEST_FACES = 70
+# Both CelebA crops read the same files: training 000071-009000, held out 009001-010000.
+CELEBA_SPLITS = {
+    "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", YEH_TEST_FACES, 9000),
+    "val": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 9000, 10000),
+}
 
 DATASETS: dict[str, DatasetSpec] = {
     "tiny-imagenet": DatasetSpec(
@@ -146,11 +151,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "CelebA aligned faces (Liu et al., ICCV 2015), the first 10,000; the data of Yeh et al.'s table.",
         "CelebA terms: non-commercial research only",
         crop="celeba",
-        splits={
-            "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg",
-                           YEH_TEST_FACES, 9000),
-            "val": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 9000, 10000),
-        },
+        splits=CELEBA_SPLITS,
     ),
     "celeba-yeh-crop": DatasetSpec(
         "celeba-yeh-crop",
@@ -159,11 +160,7 @@ DATASETS: dict[str, DatasetSpec] = {
         "inpaint.data.crop_fit), so that the centre hole covers nose and mouth.",
         "CelebA terms: non-commercial research only",
         crop="yeh",
-        splits={
-            "train": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg",
-                           YEH_TEST_FACES, 9000),
-            "val": Split((CELEBA_10K, CELEBA_OFFICIAL), "*img_align_celeba/*.jpg", 9000, 10000),
-        },
+        splits=CELEBA_SPLITS,
     ),
     "coco": DatasetSpec(
         "coco",

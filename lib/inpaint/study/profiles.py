@@ -113,6 +113,14 @@ class Parameters:
     def check(self, settings: "Profile") -> None:
         """Refuse what the chapter cannot run with these settings (nothing, by default)."""
 
+    def check_critic_images(self, *names: str) -> None:
+        """Refuse an image count, among the fields `names`, below what the critic needs."""
+        for name in names:
+            if getattr(self, name) < MIN_IMAGES:
+                raise ValueError(f"{name} must be at least {MIN_IMAGES} (the critic's real and "
+                                 f"filled classes each need {MIN_IMAGES}), got "
+                                 f"{getattr(self, name)}")
+
 
 def check_value(name: str, hint, value, rule) -> None:
     """One line naming the parameter, what was given and what is allowed, unless `value` fits
@@ -196,9 +204,7 @@ class Ablation(Parameters):
         if lam not in self.lams:
             raise ValueError(f"lams must hold {lam:g}, where the norms and weightings cross, got "
                              f"{list(self.lams)}; add {lam:g} to lams")
-        if self.images < MIN_IMAGES:
-            raise ValueError(f"images must be at least {MIN_IMAGES} (the critic's real and "
-                             f"filled classes each need {MIN_IMAGES}), got {self.images}")
+        self.check_critic_images("images")
 
 
 @dataclass(frozen=True)
@@ -219,9 +225,7 @@ class Comparison(Parameters):
     faces: int = knob(256, "held-out CelebA faces")
 
     def check(self, settings):
-        if self.images < MIN_IMAGES:
-            raise ValueError(f"images must be at least {MIN_IMAGES} (the critic's real and "
-                             f"filled classes each need {MIN_IMAGES}), got {self.images}")
+        self.check_critic_images("images")
         if self.others > self.images:
             raise ValueError(f"others must be at most images ({self.images}), got {self.others}")
 
@@ -244,11 +248,7 @@ class Beyond(Parameters):
     steps: int = knob(150, "training steps per critic")
 
     def check(self, settings):
-        for name in ("images", "others"):
-            if getattr(self, name) < MIN_IMAGES:
-                raise ValueError(f"{name} must be at least {MIN_IMAGES} (the critic's real and "
-                                 f"filled classes each need {MIN_IMAGES}), got "
-                                 f"{getattr(self, name)}")
+        self.check_critic_images("images", "others")
 
 
 @dataclass(frozen=True)
@@ -283,9 +283,7 @@ class Budget(Parameters):
         if lam not in self.lams:
             raise ValueError(f"lams must hold {lam:g}, the setting the others pair with, got "
                              f"{list(self.lams)}; add {lam:g} to lams")
-        if self.images < MIN_IMAGES:
-            raise ValueError(f"images must be at least {MIN_IMAGES} (the critic's real and "
-                             f"filled classes each need {MIN_IMAGES}), got {self.images}")
+        self.check_critic_images("images")
 
 
 @dataclass(frozen=True)
@@ -303,11 +301,7 @@ class Successors(Parameters):
     steps: int = knob(150, "training steps per critic")
 
     def check(self, settings):
-        for name in ("images", "faces"):
-            if getattr(self, name) < MIN_IMAGES:
-                raise ValueError(f"{name} must be at least {MIN_IMAGES} (the critic's real and "
-                                 f"filled classes each need {MIN_IMAGES}), got "
-                                 f"{getattr(self, name)}")
+        self.check_critic_images("images", "faces")
 
 
 @dataclass(frozen=True)
