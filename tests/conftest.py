@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+from pathlib import Path
 import shutil
 import tempfile
 import threading
@@ -113,6 +114,19 @@ def pytest_runtest_setup(item):
         os.environ[TABLES_ENV] = NBVAL_TABLES["folder"]
     else:
         os.environ.pop(TABLES_ENV, None)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """nbval's reference notebooks run in the registry's order (`chapters.names()`), as the study
+    runs them, not by file name: the findings (10) read the tables of the chapter after Yeh (11).
+    Every other test keeps its place."""
+    from inpaint.study import chapters
+    order = {name: k for k, name in enumerate(chapters.names())}
+    slots = [k for k, item in enumerate(items) if isinstance(item, IPyNbCell)]
+    ranked = sorted((items[k] for k in slots),
+                    key=lambda item: order.get(Path(str(item.fspath)).stem, len(order)))
+    for k, item in zip(slots, ranked):  # sorted() is stable: cells keep their order
+        items[k] = item
 
 
 def pytest_unconfigure(config):

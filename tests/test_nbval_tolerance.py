@@ -117,3 +117,16 @@ def test_a_bootstrap_p_below_its_resolution_is_left_out_like_any_p():
     stored = "by 5.79 dB (+5.79 dB [+3.33, +9.97], n = 8; paired BCa bootstrap p = 0.002)"
     assert agree(stored, stored.replace("p = 0.002", "p < 1e-04"))
     assert not agree(stored, stored.replace("n = 8", "n = 9"))
+
+
+def test_tables_leave_timing_columns_out_but_not_the_results_beside_them():
+    import pandas as pd
+    from nbval_tolerance import tables_agree
+
+    def table(psnr: str, seconds: str) -> str:
+        return pd.DataFrame({"hole PSNR (dB)": [psnr], "CPU seconds per image": [seconds]},
+                            index=["Encoder start (Poisson)"]).to_html()
+
+    assert tables_agree(table("16.31", "0.30"), table("16.31", "0.38"))
+    assert not tables_agree(table("16.31", "0.30"), table("16.41", "0.30"))
+    assert not tables_agree(table("16.31", "0.30"), table("16.31", "slow"))
