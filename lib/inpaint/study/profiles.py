@@ -427,9 +427,10 @@ PROFILES: dict[str, Profile] = {
         # faces model sees all 8,930 faces for 10 epochs: about the steps of the 4,000 faces for
         # 20 epochs it had before. The faces chapter's grid (`make faces`) is outside the budget.
         TrainConfig(limit=1_500, width=32, batch_size=64, epochs=25),
-        # The faces grid (`make faces`, within 90 minutes on 2 cores in fp32): width 64 to 20
-        # epochs (about 0.9 min an epoch; the old grid's 25th did not beat its 20th), width 32 to
-        # 30 (0.3 min), 4,000 faces to 20 (0.13 min); each scored at epochs 10, 20, 30 where saved.
+        # The faces grid (`make faces`): width 64 to 20 epochs, width 32 to 30, 4,000 faces to
+        # 20, each scored at epochs 10, 20, 30 where saved. NOT YET WITHIN 90 MINUTES without
+        # native bf16: on 2 AVX2 cores in fp32 an epoch of the 8,930 faces took 2.8 min at width
+        # 64 and 0.8 at width 32 (measured 2026-12-05), so the grid's training alone is about 88.
         StudyConfig(shipped="tiny-imagenet-full", solver_iters=100, restarts=2,
                     schedule_images=500, celeba_images=None, celeba_epochs=10, celeba_width=32,
                     faces_models=(FacesModel(64, None, 20), FacesModel(32, None, 30),
@@ -441,9 +442,9 @@ PROFILES: dict[str, Profile] = {
             Comparison(images=104, others=20, coco=16, faces=80),
             Behaviour(images=16, iters=200),
             Beyond(steps=100),
-            # `make faces`: the grid's 7 scored points on 192 faces (0.27 s a face at width 32,
-            # 0.78 at 64), the chosen configuration trained 3 times in the authors' crop, and
-            # Table 1's 6 masks on 3 x 64 + 2 x 192 faces: about 85 minutes if width 32 is chosen.
+            # `make faces`: the grid's 7 scored points on 192 faces, the chosen configuration
+            # trained 3 times in the authors' crop, and Table 1's 6 masks on 3 x 64 + 2 x 192
+            # faces: about 85 minutes with native bf16, far more in fp32 (see the grid above).
             Faces(faces=192, iters=200, restarts=2),
             # `make budget`, outside the 45 minutes: 10 searches of 1,500 iterations over 16
             # images, 11 search-equivalents as the two-start one counts twice (about 2½ minutes
