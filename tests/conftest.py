@@ -9,12 +9,15 @@ import shutil
 import tempfile
 import threading
 
+import pandas as pd
 import pytest
 import torch
 from nbval.plugin import IPyNbCell
 
 from inpaint.data import cache as data_cache, registry
 from inpaint.data.cache import SAMPLE_DIR, load_sample_split
+from inpaint.files import PROJECT_ROOT
+from inpaint.study import chapters
 from inpaint.study.chapters import TABLES_ENV
 from inpaint.method.pixels import to_tensor
 from inpaint.study.profiles import PROFILES, train_config
@@ -72,6 +75,18 @@ def data_places(tmp_path, monkeypatch) -> dict:
     monkeypatch.setattr(data_cache, "CACHE_DIR", places["cache"])
     monkeypatch.delenv("INPAINT_DATA", raising=False)
     return places
+
+
+@pytest.fixture(scope="session")
+def committed_tables() -> dict:
+    """The cpu book's committed per-chapter tables (book/_generated/tables), as the findings
+    read them: {table name: DataFrame, or None where its chapter has saved none}."""
+    folder = PROJECT_ROOT / "book" / "_generated" / "tables"
+    saved = {}
+    for name, index in chapters.tables().items():
+        path = folder / f"{name}.csv"
+        saved[name] = pd.read_csv(path, index_col=list(range(index))) if path.exists() else None
+    return saved
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,10 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from inpaint.files import PROJECT_ROOT
-from inpaint.study import chapters, findings, stats
+from inpaint.study import findings, stats
 
-COMMITTED = PROJECT_ROOT / "book" / "_generated" / "tables"
 NUMBER = r"([+-]?\d+\.\d+)"
 INTERVAL = rf"\[{NUMBER}, {NUMBER}\]"
 # A null verdict and the interval printed right after it, in its parenthesis.
@@ -44,14 +41,6 @@ def contradictions(text: str) -> list[str]:
     return bad
 
 
-def committed() -> dict:
-    saved = {}
-    for name, index in chapters.tables().items():
-        path = COMMITTED / f"{name}.csv"
-        saved[name] = pd.read_csv(path, index_col=list(range(index))) if path.exists() else None
-    return saved
-
-
 def findings_text(saved: dict) -> str:
     """Every statement of the findings chapter and the abstract, from `saved`."""
     comparison = saved["comparison_images"]
@@ -68,15 +57,14 @@ def findings_text(saved: dict) -> str:
     return "\n".join(parts)
 
 
-def test_the_committed_findings_follow_one_rule():
-    saved = committed()
-    text = findings_text(saved)
+def test_the_committed_findings_follow_one_rule(committed_tables):
+    text = findings_text(committed_tables)
     assert NULL.search(text) and STATED.search(text)  # the patterns do see the verdicts
     assert contradictions(text) == []
 
 
-def test_the_committed_families_tables_follow_one_rule():
-    saved = committed()
+def test_the_committed_families_tables_follow_one_rule(committed_tables):
+    saved = committed_tables
     families = [findings.lam_tests(saved["ablation_images"]),
                 findings.realism_tests(saved["lambda_caught"])]
     families += [r.tests for r in findings.all_rivals(saved)]

@@ -8,21 +8,12 @@ import re
 import pandas as pd
 
 from inpaint.files import PROJECT_ROOT
-from inpaint.study import chapters, findings, wording
+from inpaint.study import findings, wording
 from inpaint.study.fills import extremes, per_image, YEH
 from inpaint.tools.pages import README, README_END, README_START, results_table
 
-COMMITTED = PROJECT_ROOT / "book" / "_generated" / "tables"
 ABSTRACT = PROJECT_ROOT / "book" / "_generated" / "abstract.md"
 INTERVAL = re.compile(r"([+-]\d+\.\d+) \[([+-]\d+\.\d+), ([+-]\d+\.\d+)\]")
-
-
-def committed() -> dict:
-    saved = {}
-    for name, index in chapters.tables().items():
-        path = COMMITTED / f"{name}.csv"
-        saved[name] = pd.read_csv(path, index_col=list(range(index))) if path.exists() else None
-    return saved
 
 
 def readme_rows(text: str) -> dict[str, list[str]]:
@@ -36,8 +27,9 @@ def readme_rows(text: str) -> dict[str, list[str]]:
     return rows
 
 
-def test_the_readme_the_abstract_and_the_findings_print_one_interval_from_the_same_tables():
-    saved = committed()
+def test_the_readme_the_abstract_and_the_findings_print_one_interval_from_the_same_tables(
+        committed_tables):
+    saved = committed_tables
     table = results_table(saved["comparison_images"]).set_index("method")
     rival = findings.rivals(saved["comparison_images"], "center")
     column = [c for c in table.columns if c.startswith("GAN + Poisson minus it")][0]
@@ -48,9 +40,9 @@ def test_the_readme_the_abstract_and_the_findings_print_one_interval_from_the_sa
     assert in_dB in findings.conclusion(saved)
 
 
-def test_the_readme_means_are_the_chapter_s_means_rounded_once():
+def test_the_readme_means_are_the_chapter_s_means_rounded_once(committed_tables):
     """13.555005 is 13.56 everywhere (it read 13.55 in chapter 05, rounded to 13.555 first)."""
-    metrics = committed()["comparison_images"]
+    metrics = committed_tables["comparison_images"]
     centre = metrics[metrics["mask"] == "center"]
     table = results_table(metrics).set_index("method")
     means = centre.groupby("method").psnr_hole.mean()
@@ -62,18 +54,18 @@ def test_the_readme_means_are_the_chapter_s_means_rounded_once():
         assert table.loc[method, "images"] == centre[centre.method == method].image.nunique()
 
 
-def test_the_committed_readme_and_abstract_agree_on_the_number_they_share():
+def test_the_committed_readme_and_abstract_agree_on_the_number_they_share(committed_tables):
     """The GAN minus the best classical fill on the centre mask, in the README's table and in the
     abstract, as committed (both are rewritten by the same `make study`)."""
-    saved = committed()
+    saved = committed_tables
     best = findings.rivals(saved["comparison_images"], "center").best
     cells = readme_rows(README.read_text())[wording.method(best)]
     readme = INTERVAL.search(cells[-1]).groups()
     assert "{} dB [{}, {}]".format(*readme) in ABSTRACT.read_text()
 
 
-def test_images_are_numbered_from_1():
-    metrics = committed()["comparison_images"]
+def test_images_are_numbered_from_1(committed_tables):
+    metrics = committed_tables["comparison_images"]
     picked, labels = extremes(metrics, "center")
     wide = per_image(metrics[metrics["mask"] == "center"], "method")
     for position, label in zip(picked, labels):
@@ -82,8 +74,8 @@ def test_images_are_numbered_from_1():
         assert label.endswith(f"{gain:+.1f} dB")
 
 
-def test_the_limitations_page_states_scale_from_the_findings_own_sentence():
-    saved = committed()
+def test_the_limitations_page_states_scale_from_the_findings_own_sentence(committed_tables):
+    saved = committed_tables
     limitations = (PROJECT_ROOT / "book" / "limitations.md").read_text()
     assert "```{include} _generated/scale.md" in limitations
     written = (PROJECT_ROOT / "book" / "_generated" / "scale.md").read_text().strip()
