@@ -10,15 +10,18 @@ widest number may then differ in spaces too. Anything larger is a changed result
 nbval's usual report naming the notebook and the cell.
 
 A table (a DataFrame's HTML) is compared cell by cell under its column names, and p-values
-(columns named `p` or `p_...`) are not compared: at the `ci` profile's 8 images, the
+(columns named `p`, `p_...`, or `p (...)` as `wording.readable` shows them: "p (Holm)") are
+not compared: at the `ci` profile's 8 images, the
 p of an effect that is nil (λ = 0.003 against λ = 0, the best start against the first when both
 are the same start) swings between 0.1 and 0.9 with those last bits. For the same reason the
 word saying how an interval was made (the `interval` column, "t" or "bootstrap") is not
 compared: `stats.paired` takes the bootstrap when the differences' skewness passes 1, and the
 skewness of a nil effect's differences swings as its p does (seen between an AMD EPYC and an
-Intel Xeon with AVX-512). A column of times (its name says "seconds", like the chapter after
-Yeh's "CPU seconds per image") is a clock reading, not a result: it is not compared either (CI's
-machine read 0.38 s where the reference says 0.30 s), though it must still be a number. The differences, their interval bounds and the verdicts in the same
+Intel Xeon with AVX-512). A column of times (its name says "seconds", "minutes" or "s per", like
+the chapter after Yeh's "CPU s per image") is a clock reading, not a result: it is not compared
+either (CI's machine read 0.38 s where the reference says 0.30 s), though it must still be a
+number. A number's sign is part of the number, so that a nil effect printed "+0.00" on one
+machine and "-0.00" on another agrees, and "+1.20" against "-1.20" does not. The differences, their interval bounds and the verdicts in the same
 rows are compared like every other number. The table's text/plain form is the same table, and
 is taken as agreeing when its HTML does. In prose, a verdict's "paired t-test p = 0.275" and its
 "; bootstrap interval (skewed differences)" are left out of the comparison in the same way
@@ -35,7 +38,8 @@ from bs4 import BeautifulSoup
 from nbval.plugin import IPyNbCell
 
 FLOAT_TOLERANCE = 0.02
-FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d+(?:e[-+]?\d+)?")
+# a number with a decimal point, with its sign: "+0.00" and "-0.00" are the same nil effect
+FLOAT = re.compile(r"(?<![\w.])[-+]?\d+\.\d+(?:e[-+]?\d+)?")
 SPACES = re.compile(r"\s+")
 PROSE_P = re.compile(r"(?<=\bp )(?:= -?\d+\.\d+(?:e[-+]?\d+)?|< \d(?:\.\d+)?e[-+]?\d+)")
 PROSE_BOOTSTRAP = "; bootstrap interval (skewed differences)"
@@ -60,9 +64,9 @@ def agree(reference: str, actual: str) -> bool:
     return all(round(abs(float(r) - float(a)), 9) <= FLOAT_TOLERANCE for r, a in pairs)
 
 
-P_VALUE = re.compile(r"^p(_\w+)?$")              # p, p_holm, ...
+P_VALUE = re.compile(r"^p(_\w+| \(\w+\))?$")    # p, p_holm, and as the book shows it, p (Holm)
 INTERVAL_METHODS = {"t", "bootstrap", "welch"}   # stats.Comparison.interval
-TIMING = re.compile(r"\bseconds\b")             # "CPU seconds per image": a clock, not a result
+TIMING = re.compile(r"\b(seconds|minutes|s per)\b")  # "CPU s per image": a clock, not a result
 
 
 def table_cells(html: str) -> list[tuple[str, str]] | None:

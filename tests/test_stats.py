@@ -148,6 +148,10 @@ def test_a_lopsided_null_reads_with_its_direction():
     assert stats.verdict("A", "B", excluding).startswith("A is below B by 0.24 dB")
     with pytest.raises(ValueError, match="excludes 0"):
         stats.null_words("A", "B", excluding)
+    # a nil effect, as one CPU computed it and another: the same words, as they print the same
+    for low, high in ((-2e-6, 3e-7), (-3e-7, 2e-6)):
+        nil = stats.Comparison(-1e-7, low, high, 12, 0.5, 0.5, "t", True)
+        assert stats.null_words("A", "B", nil) == "A and B: no difference larger than ±0.00 dB"
 
 
 def test_pairs_over_different_images_are_refused():

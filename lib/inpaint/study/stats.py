@@ -303,7 +303,9 @@ def null_words(name_a: str, name_b: str, c: Comparison, unit: str = " dB",
         raise ValueError(f"{name_a} and {name_b} differ (interval [{c.low:+.{digits}f}, "
                          f"{c.high:+.{digits}f}] excludes 0): no null wording for it")
     f = f"{{:.{digits}f}}"
-    below, above = abs(min(c.low, 0.0)), max(c.high, 0.0)
+    # judged as printed: bounds that both print as 0.00 are no lopsided interval, whatever the
+    # last bits of float arithmetic (which differ between CPUs) make of them
+    below, above = (round(value, digits) for value in (abs(min(c.low, 0.0)), max(c.high, 0.0)))
     if max(below, above) <= LOPSIDED * min(below, above):
         return f"{name_a} and {name_b}: no difference larger than ±{f.format(c.bound)}{unit}"
     return (f"{name_a} is at most {f.format(below)}{unit} below {name_b} and at most "
