@@ -90,7 +90,7 @@ def test_the_finding_names_each_set_the_strongest_rival_the_seeds_and_the_confou
     assert "Yeh et al.'s test faces (their crop)" in text and "biharmonic -1.0" in text
     assert "a classical fill is closer than the GAN on center and random" in text
     assert "Over 2 training seeds" in text
-    assert "width 32, 8,930 training faces, epoch 30: the cheapest" in text
+    assert "width 32, 8,930 training faces cut as the authors' are, epoch 30: the cheapest" in text
     assert "trained on 8,930 faces where theirs saw about 200,000" in text
     assert "200 Adam iterations per face where the paper's ran 1,500" in text
     assert "reach" not in text

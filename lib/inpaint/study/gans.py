@@ -7,7 +7,8 @@ environment variable is set: a test runs the notebooks apart from runs/):
   celeba            the faces model for the comparison with Yeh et al.
   schedule-joint    two short runs that compare the DCGAN's joint D/G steps
   schedule-blocks   with the original post's blocks of D-only and G-only batches
-  faces-w<width>-<faces>  the faces chapter's grid (`StudyConfig.faces_models`, `make faces`)
+  faces-w<width>-<faces>-yeh-crop[-seed<k>]  the faces chapter's grid and its chosen model's
+                    other seeds (`StudyConfig.faces_models`, `make faces`)
 
 The chapters report the profile's *evaluated* GAN (`evaluated_gan`): the shipped reference model
 when the profile names one (the default `cpu` profile evaluates the GPU-trained
@@ -77,6 +78,16 @@ def faces_gan(settings: Profile, model: FacesModel, progress: bool = True) -> "T
     run = _ensure(RUNS_DIR / settings.name / model.name, faces_config(settings, model),
                   settings, model.name, progress)
     return TrainedRun(key=f"{settings.name}/{model.name}", label=model.label, run=run)
+
+
+def study_faces_gan(settings: Profile, progress: bool = True) -> "TrainedRun":
+    """The study's own faces model, the `celeba` run `make study` trains (the usual centre crop;
+    chapter 05's), trained first if needed."""
+    config = run_config(settings, "celeba")
+    faces = "all" if config.limit is None else f"{config.limit:,}"
+    return TrainedRun(key=f"{settings.name}/celeba",
+                      label=f"width {config.width}, {faces} faces, the centre crop",
+                      run=ensure_trained(settings, "celeba", progress))
 
 
 def ensure_trained(settings: Profile, name: str = "main", progress: bool = True) -> Path:

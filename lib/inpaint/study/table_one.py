@@ -110,8 +110,9 @@ def model_words(grid: pd.DataFrame) -> str:
     tied = int((table.tied | table.best).sum())
     why = ("the best point of the chapter's grid" if tied == 1 else
            f"the cheapest of the {tied} points of the chapter's grid tied with the best")
-    return (f"width {int(row.width)}, {int(row.faces):,} training faces, epoch "
-            f"{int(row.epoch)}: {why}, chosen on other held-out faces")
+    return (f"width {int(row.width)}, {int(row.faces):,} training faces cut as the authors' "
+            f"are, epoch {int(row.epoch)}: {why}, chosen on other held-out faces (the centre-crop "
+            f"faces are filled by the study's own faces model)")
 
 
 def finding(metrics: pd.DataFrame, grid: pd.DataFrame, iters: int) -> str:
