@@ -102,3 +102,23 @@ def test_the_result_number_check_sees_one():
     assert len(result_numbers("scores 19.4 dB against 21.3 dB")) == 2
     assert result_numbers("about 1.9 times faster; $10 \\log_{10} 4 \\approx 6.02$ dB") != []
     assert result_numbers("$x = 6.02$ dB, `0.91x`, λ = 0.003") == []
+
+
+# What git leaves in a file when a merge conflict is committed unresolved (book/index.md once
+# showed its readers "<<<<<<< HEAD" and both sides of a chapter list).
+CONFLICT = re.compile(r"^(<{7} |={7}$|>{7} )", re.MULTILINE)
+
+
+def test_no_page_source_or_notebook_holds_an_unresolved_merge_conflict():
+    files = [path for pattern in ("*.md", "*.yml", "*.toml", "Makefile", "*.py", "*.ipynb")
+             for folder in ("", "book", "lib/inpaint", "tests", "notebooks", "book/results")
+             for path in (PROJECT_ROOT / folder).glob(pattern)]
+    files += sorted((PROJECT_ROOT / "lib" / "inpaint").rglob("*.py"))
+    assert len(files) > 50
+    found = []
+    for path in files:
+        source = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            source = "\n".join(text(cell["source"]) for cell in cells(path))
+        found += [f"{path.relative_to(PROJECT_ROOT)}: {m.group(0)!r}" for m in CONFLICT.finditer(source)]
+    assert not found, found
