@@ -14,7 +14,7 @@ import pandas as pd
 from inpaint.method.masks import MASK_KINDS, READINGS as MASK_READINGS
 from inpaint.study import stats, wording
 from inpaint.study.fills import YEH
-from inpaint.study.findings import rivals
+from inpaint.study.rivals import rivals
 from inpaint.study.paper import (CE, FACE_SETS as SETS, PAPER_TRAINING_FACES, PSNR_READINGS,
                                  TABLE_1_CELEBA, YEH as PAPER_YEH, readings)
 
@@ -65,7 +65,7 @@ def every_fill(metrics: pd.DataFrame, images: str, seed: int = 0) -> pd.DataFram
 
 def rivals_table(metrics: pd.DataFrame, images: str, seed: int = 0) -> pd.DataFrame:
     """One row per mask kind: the strongest classical fill (by its mean, tested against the
-    runner-up: `findings.rivals`), its hole PSNR in each reading, and our GAN + Poisson minus it,
+    runner-up: `rivals.rivals`), its hole PSNR in each reading, and our GAN + Poisson minus it,
     face by face, with the Holm-adjusted interval of the family over every classical fill."""
     rows = {}
     chosen = part(metrics, images, seed)

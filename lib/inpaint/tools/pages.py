@@ -237,8 +237,8 @@ def results_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """The README's centre-mask table from chapter 05's per-image table: each method's images,
     mean hole PSNR, its standard error and hole SSIM, printed as the chapter prints them (the
     same stored mean, rounded once), and the GAN minus each classical fill with its Holm-adjusted
-    interval (`findings.method_tests`, as the findings state it)."""
-    from inpaint.study.findings import method_tests
+    interval (`rivals.method_tests`, as the findings state it)."""
+    from inpaint.study.rivals import method_tests
     centre = metrics[metrics["mask"] == "center"]
     table = summary(centre, ["method"]).reset_index()
     table = table[["method", "psnr_hole", "psnr_hole_sem", "ssim_hole"]]
