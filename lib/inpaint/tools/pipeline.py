@@ -75,7 +75,7 @@ def execute(notebook: str, settings: Profile, out_dir: Path) -> float:
         except DeadKernelError:
             raise NotebookFailed(f"notebook {notebook}: its kernel died (killed, or out of "
                                  f"memory); its last result is kept: run the study again") from None
-        prepare_for_book(partial, notebook)
+        prepare_for_book(partial, tables, notebook)
         record_paths(partial, source, output)
         stamp_page(partial, notebook, settings, time.perf_counter() - started)
         adopt_tables(notebook, settings, tables)
@@ -137,11 +137,14 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TABLES_NOTE = "downloadable-tables"  # the tag of the cell that links a chapter's per-image CSVs
 
 
-def tables_cell(notebook: str):
-    """A markdown cell linking the CSV tables the chapter saves (copied beside the book by
-    `pages.write_tables`), or None for a chapter that saves none."""
+def tables_cell(notebook: str, saved: Path):
+    """A markdown cell linking the CSV tables the chapter saved in the folder `saved` (copied
+    beside the book by `pages.write_tables`), or None where it saved none. A table the chapter
+    writes only under some profiles (the authors' crop fit needs the CelebA files) is linked only
+    where this run wrote it, so that no link points at a missing file."""
     import nbformat
-    written = chapters.chapter(notebook).writes
+    written = [name for name in chapters.chapter(notebook).writes
+               if (saved / f"{name}.csv").is_file()]
     if not written:
         return None
     links = ", ".join(f"[{name}.csv](../{GENERATED_DIR.name}/tables/{name}.csv)" for name in written)
@@ -191,18 +194,18 @@ def stamp_page(path: Path, notebook: str, settings: Profile, seconds: float) -> 
     nbformat.write(page, path)
 
 
-def prepare_for_book(path: Path, name: str | None = None) -> None:
+def prepare_for_book(path: Path, saved: Path, name: str | None = None) -> None:
     """Make an executed notebook ready for the offline book: tag papermill's injected-parameters
     cell `remove-cell` (the book shows results, not set-up; nbval still re-executes it), drop
     the progress-bar widgets, for which the book would load JavaScript from a CDN and whose text
-    form is the bar's first state ("0%"), and end it with the links to the per-image tables of
-    its chapter (`name`, by default the file's)."""
+    form is the bar's first state ("0%"), and end it with the links to the per-image tables its
+    chapter (`name`, by default the file's) saved in the folder `saved`."""
     import nbformat
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("widgets", None)
     notebook.cells = [cell for cell in notebook.cells
                       if TABLES_NOTE not in cell.metadata.get("tags", [])]
-    if (links := tables_cell(name or path.stem)) is not None:
+    if (links := tables_cell(name or path.stem, saved)) is not None:
         notebook.cells.append(links)
     for cell in notebook.cells:
         tags = cell.metadata.get("tags", [])
