@@ -109,12 +109,6 @@ def table_rows(html: str) -> list[list[tuple[str, str]]] | None:
     return rows
 
 
-def table_cells(html: str) -> list[tuple[str, str]] | None:
-    """`table_rows`, flattened: every cell as (column name, text), in order."""
-    rows = table_rows(html)
-    return None if rows is None else [cell for row in rows for cell in row]
-
-
 def _number(text: str) -> float | None:
     return float(text) if FLOAT.fullmatch(text) or re.fullmatch(r"[-+]?\d+", text) else None
 
