@@ -40,13 +40,20 @@ def stage(name: str) -> None:
 
 # ------------------------------------------------------------------------- generated pages
 
+# What a result depends on in the working tree: the library, the notebooks and the pinned
+# environment. The pipeline's own outputs (book/results, book/_generated, the README's results
+# block) change during every run and say nothing about the code that ran.
+RESULT_SOURCES = ("lib", "notebooks", "pyproject.toml", "requirements.lock", "environment.yml")
+
+
 def built_from() -> str:
-    """The commit the working tree is at, and whether it has uncommitted changes, in words."""
+    """The commit the working tree is at, and whether the sources a result depends on
+    (`RESULT_SOURCES`) have uncommitted changes, in words."""
     import subprocess
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
                                 capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", *RESULT_SOURCES],
                                cwd=PROJECT_ROOT, capture_output=True, text=True,
                                check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):

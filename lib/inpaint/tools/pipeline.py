@@ -162,6 +162,15 @@ def command_of(notebook: str, settings: Profile) -> str:
     return f"{command} PROFILE={settings.name}"
 
 
+def parameter_words(value) -> str:
+    """A chapter parameter's value in the stamp: lists in words, None (the profile's own value) as
+    "the profile's"."""
+    from inpaint.study import wording
+    if value is None:
+        return "the profile's"
+    return wording.in_words(value) if isinstance(value, (list, tuple)) else str(value)
+
+
 def stamp_text(notebook: str, settings: Profile, seconds: float, when: str, source: str) -> str:
     """The box a result page opens with: the command and profile that made it, the chapter's
     parameters under that profile, how long it ran, and the commit and date it was built from."""
@@ -169,8 +178,7 @@ def stamp_text(notebook: str, settings: Profile, seconds: float, when: str, sour
     from inpaint.study import wording
     parameters = settings.chapters.get(notebook)
     values = asdict(parameters) if parameters is not None else {}
-    worded = "; ".join(f"{key} {wording.in_words(value) if isinstance(value, (list, tuple)) else value}"
-                       for key, value in values.items())
+    worded = "; ".join(f"{key} {parameter_words(value)}" for key, value in values.items())
     return "\n".join([
         ":::{admonition} How this page was made",
         ":class: note",
