@@ -31,6 +31,13 @@ LOWER_METHOD = re.compile(r"(?<![\w`'\"/._-])(" + "|".join(
     re.escape(name) for name in BASELINES if wording.method(name)[:1].isupper())
     + r")(?![\w`'\"/._-])")
 
+# What the library prints while it trains (gans.ensure_trained) or reads a data set (data.cache):
+# "training <run> for profile <p> into <folder>", "<set>/<split>: <n> images from cache",
+# "<set>/<split> from <archive>: <n> images kept, ...".
+PROGRESS_NOTICE = re.compile(r"^training \S+ for profile \S+ into .*$"
+                             r"|^\S+/\S+: \d+ images from cache$"
+                             r"|^\S+/\S+ from \S+: \d+ images kept, .*$", re.M)
+
 
 def notebook(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
@@ -58,15 +65,21 @@ def chapter_pages() -> list[Path]:
 
 def page_texts(path: Path, tables: bool = True) -> list[tuple[str, str]]:
     """(where, text) of what a page shows: its markdown cells and its cells' text, markdown and
-    html outputs (not the code, which a reader opens only on request); with tables=False, not
+    html outputs (not the code, which a reader opens only on request, nor what myst-nb removes:
+    cells tagged remove-cell, outputs tagged remove-output, stdout tagged remove-stdout); with tables=False, not
     the data frames (an output with an HTML table), which are no sentences."""
     shown = []
     for index, cell in enumerate(notebook(path)["cells"]):
         where = f"{path.name} cell {index}"
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if "remove-cell" in tags:
+            continue
         if cell["cell_type"] == "markdown":
             shown.append((where, text(cell["source"])))
-        for output in cell.get("outputs", []):
+        for output in [] if "remove-output" in tags else cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                if "remove-stdout" in tags:
+                    continue
                 shown.append((where, text(output["text"])))
             data = output.get("data", {})
             if not tables and "<table" in text(data.get("text/html", "")):
@@ -126,6 +139,14 @@ def test_a_readable_table_has_reader_names_and_no_nan_or_booleans():
     rendered = shown.to_string()
     assert "NaN" not in rendered and "True" not in rendered and "False" not in rendered
     assert "21.23" in rendered and wording.BLANK in rendered
+
+
+def test_the_notice_rule_sees_the_library_notices():
+    assert PROGRESS_NOTICE.search("training faces-w32-all for profile cpu into runs/cpu/faces\n")
+    assert PROGRESS_NOTICE.search("celeba/train: 8930 images from cache\n")
+    assert PROGRESS_NOTICE.search("celeba-yeh-crop/train from celeba-10k.zip: 4000 images kept, "
+                                  "0 greyscale dropped, 0 corrupt skipped\n")
+    assert not PROGRESS_NOTICE.search("96 held-out faces, centre mask; the best point: width 32")
 
 
 # --------------------------------------------------------------------------- the source notebooks
@@ -193,6 +214,16 @@ def test_no_absolute_path_on_a_page_or_in_its_papermill_record(path):
 
 
 @pytest.mark.parametrize("path", chapter_pages(), ids=lambda p: p.stem)
+def test_no_training_or_cache_notice_on_a_page(path):
+    """The library's notices while it trains a model or reads a data set (`gans.ensure_trained`,
+    `data.cache`) are progress, not results: the cells that may print them are tagged
+    remove-stdout, so a rerun on another machine, with other caches, shows the same page."""
+    found = [f"{where}: {m.group(0)!r}" for where, shown in page_texts(path)
+             for m in PROGRESS_NOTICE.finditer(shown)]
+    assert not found, f"training or cache notices on {path.name}: " + "; ".join(found)
+
+
+@pytest.mark.parametrize("path", chapter_pages(), ids=lambda p: p.stem)
 def test_no_python_list_or_dict_printed_on_a_page(path):
     found = [f"{where}: {shown[max(0, m.start() - 30):m.end() + 20]!r}"
              for where, shown in page_texts(path)
@@ -257,6 +288,35 @@ def test_a_result_page_opens_with_its_stamp(tmp_path):
     cells = nbformat.read(path, as_version=4).cells
     assert [cell.cell_type for cell in cells] == ["markdown", "markdown", "code"]
     assert cells[1].source.startswith(":::{admonition} How this page was made")
+
+
+def test_a_stamp_words_a_parameter_left_to_the_profile():
+    from inpaint.study.profiles import PROFILES
+    from inpaint.tools import pipeline
+    text = pipeline.stamp_text("05_comparison", PROFILES["cpu"], 1.0, "today", "commit `x`")
+    assert "iters the profile's" in text and "None" not in text
+
+
+def test_a_stamp_counts_source_changes_not_the_runs_own_outputs(tmp_path, monkeypatch):
+    """A chapter's stamp says "with uncommitted changes" when the library or the notebooks differ
+    from the commit, not because the pipeline has written results into book/ during the run."""
+    import subprocess
+    from inpaint.tools import pages
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+    for name in ("lib/inpaint/m.py", "book/results/01.ipynb", "README.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    monkeypatch.setattr(pages, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "book/results/01.ipynb").write_text("{}")
+    (tmp_path / "README.md").write_text("results\n")
+    assert pages.built_from().startswith("commit `") and "uncommitted" not in pages.built_from()
+    (tmp_path / "lib/inpaint/m.py").write_text("x = 2\n")
+    assert pages.built_from().endswith("with uncommitted changes")
 
 
 @pytest.mark.parametrize("name", chapters.in_study())
