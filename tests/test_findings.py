@@ -230,3 +230,26 @@ def test_the_budget_finding_names_each_verdict_that_changes_between_the_budgets(
     assert "λ = 10 (below by 0.5" in text.split("At 1,500 iterations, of the searches, ")[1]
     level = findings.budget_finding(budget_table(0.0), None, settings)
     assert "No verdict changes between 100 and 1,500 iterations on these 32 images." in level
+
+
+@pytest.mark.parametrize("ensemble_shift, says_rewards", [(0.6, True), (-0.3, False)])
+def test_the_averaging_finding_follows_the_ensembles_own_test(ensemble_shift, says_rewards):
+    """The after-Yeh explanation states that averaging is what PSNR rewards only when the
+    ensemble's paired interval against Telea is above 0, and says what the critic found."""
+    from inpaint.study.fills import method_name
+    ensemble = method_name(fill="ensemble", starts=4)
+    base = levels()
+    shifts = {"telea": 0.0, "navier-stokes": -0.1, "biharmonic": -0.2, "mean": -1.5,
+              YEH: -0.8, ensemble: ensemble_shift}
+    metrics = pd.DataFrame([{"image": i, "method": m, "psnr_hole": v}
+                            for k, (m, shift) in enumerate(shifts.items())
+                            for i, v in enumerate(base + shift + noise(k + 10))])
+    caught = pd.DataFrame([{"image": i, "method": m, "caught": v}
+                           for k, m in enumerate(shifts)
+                           for i, v in enumerate(np.clip(0.8 + 0.1 * (m == ensemble)
+                                                         + noise(k + 30, 0.05), 0, 1))])
+    text = findings.averaging_finding(metrics, caught, starts=4)
+    assert ("which PSNR rewards" in text) is says_rewards
+    assert "GAN (Poisson) is below Telea" in text and "n = 64" in text
+    assert "pays for it in realism" in text
+    assert "critic's score (lower: more real), GAN ensemble of 4 (Poisson) is above Telea" in text
