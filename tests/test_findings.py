@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint.study import chapters, findings, stats
+from inpaint.study import averaging, chapters, findings, stats
 from inpaint.study.fills import FIRST_START, YEH, YEH_PASTE
 from inpaint.study.profiles import get_profile
 
@@ -248,7 +248,7 @@ def test_the_averaging_finding_follows_the_ensembles_own_test(ensemble_shift, sa
                            for k, m in enumerate(shifts)
                            for i, v in enumerate(np.clip(0.8 + 0.1 * (m == ensemble)
                                                          + noise(k + 30, 0.05), 0, 1))])
-    text = findings.averaging_finding(metrics, caught, starts=4)
+    text = averaging.averaging_finding(metrics, caught, starts=4)
     assert ("which PSNR rewards" in text) is says_rewards
     assert "GAN (Poisson) is below Telea" in text and "n = 64" in text
     assert "pays for it in realism" in text

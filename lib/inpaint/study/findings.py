@@ -19,8 +19,7 @@ import pandas as pd
 from inpaint.study import stats, wording
 from inpaint.study.chapters import load_table, long_commands, table_writer, tables
 from inpaint.study.experiments import against_best, lam_label
-from inpaint.study.fills import (CLASSICAL, FIRST_START, YEH, YEH_PASTE, method_name,
-                                 paired_families, per_image)
+from inpaint.study.fills import CLASSICAL, FIRST_START, YEH, YEH_PASTE, method_name, per_image
 from inpaint.method.masks import MASK_KINDS, READINGS
 from inpaint.study.paper import (FACE_SETS, PAPER_CELEBA_CENTRE_PSNR, PAPER_TRAINING_FACES,
                                  PSNR_READINGS, readings)
@@ -689,39 +688,6 @@ def budget_words(c: stats.Comparison) -> str:
     if c.differs:
         return f"{'above' if c.difference > 0 else 'below'} by {abs(c.difference):.2f} dB"
     return f"within ±{c.bound:.2f} dB"
-
-
-def averaging_finding(metrics: pd.DataFrame, caught: pd.DataFrame, starts: int,
-                      rival: str = "telea") -> str:
-    """Why the methods after Yeh are not closer than `rival` (Telea) on the chapter after Yeh's
-    photographs, in sentences with the measurement that backs it: each returns one fill drawn
-    from the generator, as each of Yeh's searches does, while the ensemble of Yeh's `starts`
-    starts averages their fills. The ensemble against the rival (hole PSNR and the critic's
-    per-image score, Holm over Yeh's search and the classical fills, as the chapter's answers)
-    beside Yeh's best start alone (hole PSNR, Holm over the classical fills), paired on the same
-    images. metrics, caught: the chapter's `after_images` and `after_caught` tables (one row per
-    image and method)."""
-    ensemble = method_name(fill="ensemble", starts=starts)
-    averaged = paired_families(metrics, caught, ensemble, (YEH, *CLASSICAL))
-    single = paired_families(metrics, caught, YEH, CLASSICAL)["psnr"][rival]
-    closer, realism = averaged["psnr"][rival], averaged["critic"][rival]
-    name, shown, yeh = wording.method(rival), wording.method(ensemble), wording.method(YEH)
-    text = ("Each method after Yeh returns one fill drawn from the generator, as each of Yeh's "
-            "searches does, and hole PSNR penalises the texture such a fill invents wherever it "
-            "is not the photograph's. ")
-    if closer.differs and closer.difference > 0:
-        text += (f"Averaging the fills of {starts} searches moves the hole toward their mean, "
-                 f"which PSNR rewards: on the same photographs, "
-                 f"{stats.verdict(shown, name, closer)}; for Yeh's best start alone, "
-                 f"{stats.verdict(yeh, name, single)}. ")
-    else:
-        text += (f"Averaging the fills of {starts} searches does not make a GAN fill closer "
-                 f"either: {stats.verdict(shown, name, closer)}; for Yeh's best start alone, "
-                 f"{stats.verdict(yeh, name, single)}. ")
-    caught_more = realism.differs and realism.difference > 0
-    return text + (f"{'The average pays for it in realism' if caught_more else 'Realism'}: the "
-                   f"critic's score (lower: more real), "
-                   f"{stats.verdict(shown, name, realism, unit='', digits=3)}.")
 
 
 def budget_finding(metrics: pd.DataFrame, caught: pd.DataFrame | None,
