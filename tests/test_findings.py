@@ -248,8 +248,10 @@ def test_the_averaging_finding_follows_the_ensembles_own_test(ensemble_shift, sa
                            for k, m in enumerate(shifts)
                            for i, v in enumerate(np.clip(0.8 + 0.1 * (m == ensemble)
                                                          + noise(k + 30, 0.05), 0, 1))])
-    text = averaging.averaging_finding(metrics, caught, starts=4)
+    text = averaging.averaging_finding(metrics, caught)
     assert ("which PSNR rewards" in text) is says_rewards
     assert "GAN (Poisson) is below Telea" in text and "n = 64" in text
     assert "pays for it in realism" in text
     assert "critic's score (lower: more real), GAN ensemble of 4 (Poisson) is above Telea" in text
+    assert "Averaging the fills of 4 searches" in text
+    assert averaging.averaging_finding(metrics[metrics.method != ensemble], caught) == ""

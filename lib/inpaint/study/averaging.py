@@ -4,23 +4,35 @@ findings notebook imports this module, so its wording can change without invalid
 chapters that import `findings`."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from inpaint.study import stats, wording
 from inpaint.study.fills import CLASSICAL, YEH, method_name, paired_families
 
 
-def averaging_finding(metrics: pd.DataFrame, caught: pd.DataFrame, starts: int,
-                      rival: str = "telea") -> str:
+def ensemble_of(metrics: pd.DataFrame) -> tuple[str, int] | None:
+    """The ensemble of Yeh's starts among a table's methods, with its number of starts (the
+    table's own: a chapter run with other parameters names another), or None if it has none."""
+    pattern = re.escape(method_name(fill="ensemble", starts=999)).replace("999", r"(\d+)")
+    found = [(m, int(match.group(1))) for m in dict.fromkeys(metrics.method)
+             if (match := re.fullmatch(pattern, m))]
+    return found[0] if found else None
+
+
+def averaging_finding(metrics: pd.DataFrame, caught: pd.DataFrame, rival: str = "telea") -> str:
     """Why the methods after Yeh are not closer than `rival` (Telea) on the chapter after Yeh's
     photographs, in sentences with the measurement that backs it: each returns one fill drawn
-    from the generator, as each of Yeh's searches does, while the ensemble of Yeh's `starts`
-    starts averages their fills. The ensemble against the rival (hole PSNR and the critic's
+    from the generator, as each of Yeh's searches does, while the ensemble of Yeh's starts
+    averages their fills. The ensemble against the rival (hole PSNR and the critic's
     per-image score, Holm over Yeh's search and the classical fills, as the chapter's answers)
     beside Yeh's best start alone (hole PSNR, Holm over the classical fills), paired on the same
     images. metrics, caught: the chapter's `after_images` and `after_caught` tables (one row per
     image and method)."""
-    ensemble = method_name(fill="ensemble", starts=starts)
+    if ensemble_of(metrics) is None or YEH not in set(metrics.method):
+        return ""
+    ensemble, starts = ensemble_of(metrics)
     averaged = paired_families(metrics, caught, ensemble, (YEH, *CLASSICAL))
     single = paired_families(metrics, caught, YEH, CLASSICAL)["psnr"][rival]
     closer, realism = averaged["psnr"][rival], averaged["critic"][rival]
