@@ -197,6 +197,31 @@ def test_sharpness_tells_a_blurred_fill_from_the_truth():
     assert "a fresh critic found more real than the fill" in text
     assert "the trained-here model's fill is above the evaluated model's by 0.30" in text
     assert "had seen 1,500,000 images" in text and "the model trained here 37,500" in text
+    # the blurred fill keeps the truth's mean colour: its error is all in the rest
+    assert "on the mean colour (means 0 and" in text
+    assert "the mean colour makes up" in text
+
+
+def test_the_hole_error_parts_add_up_to_the_error_the_hole_psnr_reads():
+    """A fill off by a constant colour has all its error in the mean colour, a fill with the
+    truth's mean and other texture none, and the parts of any fill add up to the mean squared
+    error behind `evaluate`'s hole PSNR."""
+    import torch
+    from inpaint.method.masks import make_mask
+    from inpaint.method.metrics import evaluate
+    from inpaint.study.fills import hole_error_parts
+    rng = torch.Generator().manual_seed(1)
+    truth = torch.rand(6, 3, 64, 64, generator=rng) * 1.6 - 0.8
+    mask = make_mask("center", 6)
+    colour, rest = hole_error_parts(truth + 0.2, truth, mask)
+    assert all(c > 100 for c in colour) and all(r < 1 for r in rest)
+    shuffled = truth[:, :, torch.randperm(64, generator=rng)]
+    colour, rest = hole_error_parts(shuffled, truth, mask)
+    assert sum(colour) < sum(rest) / 20
+    noisy = (truth * 0.7 + 0.3 * torch.rand(6, 3, 64, 64, generator=rng)).clamp(-1, 1)
+    colour, rest = hole_error_parts(noisy, truth, mask)
+    mse = 255 ** 2 / 10 ** (evaluate(noisy, truth, mask).psnr_hole.to_numpy() / 10)
+    assert np.allclose(np.add(colour, rest), mse)
 
 
 def budget_table(drop: float) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from inpaint.method.baselines import BASELINES
 from inpaint.method.blend import paste, poisson
 from inpaint.method.masks import MASK_KINDS, make_mask
 from inpaint.method.metrics import evaluate
+from inpaint.method.pixels import to_uint8
 from inpaint.method.realism import two_sample_test
 from inpaint.method.solver import Completion, SolverConfig, complete
 from inpaint.study import stats
@@ -300,10 +301,33 @@ def hole_sharpness(images: torch.Tensor, mask: torch.Tensor) -> list[float]:
     return ((magnitude * inside).sum((1, 2)) / inside.sum((1, 2)).clamp(min=1)).tolist()
 
 
+def hole_error_parts(images: torch.Tensor, truth: torch.Tensor,
+                     mask: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per image, the mean squared error inside the hole that `evaluate`'s hole PSNR reads (on
+    the 8-bit images, 0..255), split in two parts that add up to it, in grey levels squared: the
+    part of the hole's mean colour (per channel, the squared difference of the fill's and the
+    truth's mean over the hole, averaged over the channels) and the rest (what remains once that
+    mean difference is taken out: texture, edges, placement). images, truth: float
+    (N, 3, 64, 64) in [-1, 1]; mask: (N or 1, 1, 64, 64), 0 = hole."""
+    error = torch.from_numpy(to_uint8(images)).double() - torch.from_numpy(to_uint8(truth)).double()
+    hole = (mask[:, 0] < 0.5).double().expand(len(images), -1, -1)[..., None]  # (N, 64, 64, 1)
+    pixels = hole.sum((1, 2))                                                 # (N, 1)
+    offset = (error * hole).sum((1, 2)) / pixels                             # (N, 3): mean error
+    colour = (offset ** 2).mean(1)
+    rest = (((error - offset[:, None, None]) ** 2) * hole).sum((1, 2)) / pixels
+    return colour.tolist(), rest.mean(1).tolist()
+
+
 def sharpness_table(fills: dict[str, torch.Tensor], truth: torch.Tensor,
                     mask: torch.Tensor) -> pd.DataFrame:
-    """`hole_sharpness` of each fill and of the truth, one row per image and fill (columns
-    image, fill, sharpness), for comparing them image by image with `stats.paired`."""
-    return pd.concat([pd.DataFrame({"image": range(len(truth)), "fill": name,
-                                    "sharpness": hole_sharpness(images, mask)})
-                      for name, images in {"true": truth, **fills}.items()], ignore_index=True)
+    """`hole_sharpness` of each fill and of the truth, and the two parts of each one's hole
+    error against the truth (`hole_error_parts`: `colour_error`, `rest_error`, 0 for the
+    truth), one row per image and fill (columns image, fill, sharpness, colour_error,
+    rest_error), for comparing them image by image with `stats.paired`."""
+    rows = []
+    for name, images in {"true": truth, **fills}.items():
+        colour, rest = hole_error_parts(images, truth, mask)
+        rows.append(pd.DataFrame({"image": range(len(truth)), "fill": name,
+                                  "sharpness": hole_sharpness(images, mask),
+                                  "colour_error": colour, "rest_error": rest}))
+    return pd.concat(rows, ignore_index=True)

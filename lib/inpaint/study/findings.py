@@ -339,6 +339,8 @@ def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = Non
                          + [stats.verdict("the trained-here model's fill",
                                           "the evaluated model's", tests["scale"], unit="")])
              + ".")
+    if {"colour_error", "rest_error"} <= set(sharpness.columns):
+        text += " " + error_parts_finding(sharpness)
     if "caught" in sharpness.columns:
         wide = sharpness.pivot(index="image", columns="fill", values="caught")[[SCRATCH, YEH]]
         wide = wide.dropna()
@@ -357,6 +359,36 @@ def scale_finding(comparison: pd.DataFrame, sharpness: pd.DataFrame | None = Non
     if c.sign > 0 and tests["scale"].sign < 0:
         text += (" The model trained here scores higher on PSNR with blurrier fills: PSNR rewards "
                  "a smooth guess over a sharp texture that is not the true one.")
+    return text
+
+
+def error_parts_finding(sharpness: pd.DataFrame) -> str:
+    """Where the two models' hole errors differ: each model's mean squared error inside the hole
+    in its two parts (`fills.hole_error_parts`: the hole's mean colour, and the rest), the model
+    trained here against the evaluated one on each part, paired, Holm over the two, and how much
+    of the gap between their mean errors each part makes up."""
+    parts = {"colour": "the mean colour", "rest": "the rest"}
+    wide = {part: sharpness.pivot(index="image", columns="fill", values=f"{part}_error")
+            [[SCRATCH, YEH]].dropna() for part in parts}
+    tests = stats.family({part: stats.paired(wide[part][SCRATCH], wide[part][YEH])
+                          for part in parts})
+    means = {part: wide[part].mean() for part in parts}
+    text = ("The hole's mean squared error (grey levels², on the 8-bit images that the hole PSNR "
+            "reads) splits into the part of the hole's mean colour and the rest (texture, edges, "
+            "placement). The trained-here model's fills against the evaluated model's, paired, "
+            f"Holm over {len(tests)}: "
+            + "; ".join(f"on {words} (means {means[part][SCRATCH]:.0f} and "
+                        f"{means[part][YEH]:.0f}), "
+                        + stats.verdict("the trained-here model's error", "the evaluated model's",
+                                        tests[part], unit=" grey levels²", digits=0)
+                        for part, words in parts.items()) + ".")
+    gaps = {part: means[part][YEH] - means[part][SCRATCH] for part in parts}
+    gap = sum(gaps.values())
+    if gap != 0:
+        larger = "the evaluated model's" if gap > 0 else "the trained-here model's"
+        text += (f" Of the {abs(gap):.0f} grey levels² by which {larger} hole error is the larger "
+                 f"on average, the mean colour makes up {gaps['colour'] / gap:.0%} and the rest "
+                 f"{gaps['rest'] / gap:.0%}.")
     return text
 
 
