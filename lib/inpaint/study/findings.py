@@ -283,9 +283,9 @@ def beaten_sentence(saved: dict) -> str:
     for r in beaten:
         strongest = min(r.beaten_by, key=lambda name: r.tests[name].difference)
         c = r.tests[strongest]
-        parts.append(f"{named(strongest)} on the {r.mask} mask of the {r.images} (by "
-                     f"{-c.difference:.2f} dB [{-c.high:.2f}, {-c.low:.2f}], Holm-adjusted 95% "
-                     f"interval, n = {c.n})")
+        parts.append(f"{named(strongest)} by {-c.difference:.2f} dB [{-c.high:.2f}, "
+                     f"{-c.low:.2f}] (Holm-adjusted 95% interval, n = {c.n}) on the {r.mask} mask "
+                     f"of {r.images}")
     return (f"A classical fill beats {named(YEH)} beyond its interval in {len(beaten)} of the "
             f"{len(all_rivals(saved))} image sets and masks tested: " + "; ".join(parts) + ".")
 
