@@ -131,10 +131,12 @@ def test_numbers_and_lists_are_worded():
 
 def test_a_readable_table_has_reader_names_and_no_nan_or_booleans():
     import pandas as pd
-    table = pd.DataFrame({"method": ["telea", "GAN (poisson)"], "psnr_hole": [20.0, 21.234],
-                          "psnr_hole_sem": [0.1, float("nan")], "tied": [True, False]})
+    table = pd.DataFrame({"method": ["telea", "GAN (poisson)"], "seconds": [0.5, 3.0],
+                          "psnr_hole": [20.0, 21.234], "psnr_hole_sem": [0.1, float("nan")],
+                          "tied": [True, False]})
     shown = wording.readable(table)
-    assert list(shown.columns) == ["tied with the best", "method", "hole PSNR (dB)", "s.e."]
+    assert list(shown.columns) == ["tied with the best", "method", "hole PSNR (dB)", "s.e.",
+                                   "seconds"]  # the verdict first, what it cost last
     assert list(shown["method"]) == ["Telea", "GAN (Poisson)"]
     rendered = shown.to_string()
     assert "NaN" not in rendered and "True" not in rendered and "False" not in rendered

@@ -311,14 +311,15 @@ def grid_table(grid: pd.DataFrame) -> pd.DataFrame:
     for point, part in grid.groupby("point", sort=False):
         low, high = stats.mean_interval(part.psnr_hole)
         first = part.iloc[0]
-        rows.append({"point": point, "width": first.width, "faces": first.faces,
-                     "epoch": first.epoch, "minutes": first.minutes,
-                     "hole PSNR": part.psnr_hole.mean(), "low": low, "high": high,
+        rows.append({"point": point, "tied": against.loc[point, "tied"],  # the verdict first
+                     "best": against.loc[point, "best"],
                      "minus best": against.loc[point, "difference"],
                      "minus best low": against.loc[point, "low"],
                      "minus best high": against.loc[point, "high"],
-                     "p_holm": against.loc[point, "p_holm"], "tied": against.loc[point, "tied"],
-                     "best": against.loc[point, "best"]})
+                     "p_holm": against.loc[point, "p_holm"],
+                     "hole PSNR": part.psnr_hole.mean(), "low": low, "high": high,
+                     "width": first.width, "faces": first.faces, "epoch": first.epoch,
+                     "minutes": first.minutes})
     table = pd.DataFrame(rows).set_index("point")
     cost = table.width.astype(float) ** 2 * table.faces * table.epoch
     cheapest = cost[table.tied | table.best].idxmin()

@@ -44,9 +44,11 @@ SETTING_NAMES = {"l1": "the ℓ1 context loss", "l2": "the ℓ2 context loss",
 SCHEDULE_NAMES = {"joint": "joint D and G steps", "blocks": "the post's 30:10 blocks"}
 RULE_NAMES = {"gd": "gradient descent", "adam": "Adam"}
 BLANK = "—"  # what a missing number is shown as
-# The columns that state a verdict, shown first so that a wide table never clips them.
+# The columns that state a verdict, shown first so that a wide table never clips them, and those
+# that say how a number was made or what it cost, shown last (the chapters order the rest).
 VERDICT_COLUMNS = ("differs", "tied", "best", "chosen", "closer", "more_realistic", "no_easier",
                    "both")
+DETAIL_COLUMNS = ("p", "level", "interval", "seconds", "minutes", "held_out", "seeds")
 
 
 def method(name: str) -> str:
@@ -118,12 +120,15 @@ def seconds(value: float) -> str:
 
 
 def readable(table: pd.DataFrame, digits: int = 2, columns: dict | None = None) -> pd.DataFrame:
-    """A table as the page shows it: its verdict columns first (`VERDICT_COLUMNS`), reader column
-    (and index) names with units (`COLUMNS`, then `columns`), method names as proper nouns, numbers formatted by `number` (NaN as a dash),
-    True/False as yes/no. The stored table is left as it is."""
+    """A table as the page shows it: its verdict columns first (`VERDICT_COLUMNS`) and its
+    detail columns last (`DETAIL_COLUMNS`), reader column (and index) names with units
+    (`COLUMNS`, then `columns`), method names as proper nouns, numbers formatted by `number`
+    (NaN as a dash), True/False as yes/no. The stored table is left as it is."""
     names = {**COLUMNS, **(columns or {})}
     first = [column for column in VERDICT_COLUMNS if column in table.columns]
-    shown = table[first + [column for column in table.columns if column not in first]].copy()
+    last = [column for column in table.columns if column in DETAIL_COLUMNS]
+    shown = table[first + [column for column in table.columns if column not in first + last]
+                  + last].copy()
     for column in shown.columns:
         values = shown[column]
         if column == "method":
