@@ -30,9 +30,10 @@ def averaging_finding(metrics: pd.DataFrame, caught: pd.DataFrame, rival: str = 
     beside Yeh's best start alone (hole PSNR, Holm over the classical fills), paired on the same
     images. metrics, caught: the chapter's `after_images` and `after_caught` tables (one row per
     image and method)."""
-    if ensemble_of(metrics) is None or YEH not in set(metrics.method):
+    found = ensemble_of(metrics)
+    if found is None or YEH not in set(metrics.method):
         return ""
-    ensemble, starts = ensemble_of(metrics)
+    ensemble, starts = found
     averaged = paired_families(metrics, caught, ensemble, (YEH, *CLASSICAL))
     single = paired_families(metrics, caught, YEH, CLASSICAL)["psnr"][rival]
     closer, realism = averaged["psnr"][rival], averaged["critic"][rival]
