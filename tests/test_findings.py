@@ -203,9 +203,9 @@ def test_sharpness_tells_a_blurred_fill_from_the_truth():
 
 
 def test_the_hole_error_parts_add_up_to_the_error_the_hole_psnr_reads():
-    """A fill off by a constant colour has all its error in the mean colour, a fill with the
-    truth's mean and other texture none, and the parts of any fill add up to the mean squared
-    error behind `evaluate`'s hole PSNR."""
+    """A fill off by a constant colour has all its error in the mean colour, a fill of the
+    image's own texture in other places almost none, and the parts of any fill add up to the
+    mean squared error behind `evaluate`'s hole PSNR."""
     import torch
     from inpaint.method.masks import make_mask
     from inpaint.method.metrics import evaluate
@@ -222,6 +222,24 @@ def test_the_hole_error_parts_add_up_to_the_error_the_hole_psnr_reads():
     colour, rest = hole_error_parts(noisy, truth, mask)
     mse = 255 ** 2 / 10 ** (evaluate(noisy, truth, mask).psnr_hole.to_numpy() / 10)
     assert np.allclose(np.add(colour, rest), mse)
+
+
+def test_the_error_parts_say_which_part_makes_up_the_gap_between_the_models():
+    """The evaluated model's fills off in colour and the trained-here model's in texture: the
+    gap between their errors is more than all colour, and the sentence says the rest goes the
+    other way, with the paired test of each part."""
+    rows = []
+    for fill, colour, rest, noise in (("true", 0.0, 0.0, [0]), (YEH, 900.0, 300.0, [20, -20]),
+                                      (findings.SCRATCH, 100.0, 500.0, [10, -10, -10, 10])):
+        spread = np.resize(noise, 24)  # mean 0: the means are exactly the ones set
+        rows.append(pd.DataFrame({"image": range(24), "fill": fill, "sharpness": 1.0,
+                                  "colour_error": colour + spread, "rest_error": rest + spread}))
+    text = findings.error_parts_finding(pd.concat(rows, ignore_index=True))
+    assert "on the mean colour (means 100 and 900), the trained-here model's error is below" in text
+    assert "on the rest (means 500 and 300), the trained-here model's error is above" in text
+    assert "by which the evaluated model's hole error is the larger" in text
+    assert "the mean colour makes up more than all (133%); on the rest the difference goes the " \
+           "other way (-33%)" in text
 
 
 def budget_table(drop: float) -> pd.DataFrame:

@@ -384,12 +384,18 @@ def error_parts_finding(sharpness: pd.DataFrame) -> str:
                         for part, words in parts.items()) + ".")
     gaps = {part: means[part][YEH] - means[part][SCRATCH] for part in parts}
     gap = sum(gaps.values())
-    if gap != 0:
-        larger = "the evaluated model's" if gap > 0 else "the trained-here model's"
-        text += (f" Of the {abs(gap):.0f} grey levels² by which {larger} hole error is the larger "
-                 f"on average, the mean colour makes up {gaps['colour'] / gap:.0%} and the rest "
-                 f"{gaps['rest'] / gap:.0%}.")
-    return text
+    if gap == 0:
+        return text
+    larger = "the evaluated model's" if gap > 0 else "the trained-here model's"
+    text += f" Of the {abs(gap):.0f} grey levels² by which {larger} hole error is the larger on average, "
+    shares = {part: gaps[part] / gap for part in parts}
+    if min(shares.values()) >= 0:
+        return text + (f"the mean colour makes up {shares['colour']:.0%} and the rest "
+                       f"{shares['rest']:.0%}.")
+    ahead = max(shares, key=shares.get)  # one part more than makes up the gap, the other goes against it
+    behind = min(shares, key=shares.get)
+    return text + (f"{parts[ahead]} makes up more than all ({shares[ahead]:.0%}); on "
+                   f"{parts[behind]} the difference goes the other way ({shares[behind]:.0%}).")
 
 
 def paper_finding(celeba: pd.DataFrame) -> str:
