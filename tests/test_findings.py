@@ -270,7 +270,10 @@ def test_the_budget_finding_names_each_verdict_that_changes_between_the_budgets(
     assert "Verdicts that change between 100 and 1,500 iterations: λ = 10 (within ±" in text
     assert "→ below by 0.5" in text
     assert "| Telea " in text and "below by 1.0" in text
-    assert "λ = 10 (below by 0.5" in text.split("At 1,500 iterations, of the searches, ")[1]
+    at_last = text.split("At 1,500 iterations, of the searches, ")[1]
+    assert "λ = 10 (below by 0.5" in at_last
+    # one search differs and one does not: each verb agrees with its one subject
+    assert "differs from Yeh's search" in at_last and " does not, by more than" in at_last
     level = findings.budget_finding(budget_table(0.0), None, settings)
     assert "No verdict changes between 100 and 1,500 iterations on these 32 images." in level
 

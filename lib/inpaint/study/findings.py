@@ -771,12 +771,14 @@ def budget_finding(metrics: pd.DataFrame, caught: pd.DataFrame | None,
     level = [key for key in late if not late[key].differs and groups[key] != "classical"]
     sentence = f"At {last:,} iterations, of the searches, "
     sentence += (wording.in_words(f"{name(key)} ({budget_words(late[key])})" for key in matter)
-                 + " differ from Yeh's search") if matter else "none differs from Yeh's search"
+                 + (" differs" if len(matter) == 1 else " differ") + " from Yeh's search") \
+        if matter else "none differs from Yeh's search"
     if level:
         sentence += (("; " if matter else " by more than its bound: ")
                      + wording.in_words(f"{name(key)} ({budget_words(late[key])})"
                                         for key in level)
-                     + (" do not, by more than the bound given" if matter else ""))
+                     + ((" does not" if len(level) == 1 else " do not")
+                        + ", by more than the bound given" if matter else ""))
     text.append(sentence + ".")
     means = metrics[metrics.setting == reference].pivot(index="image", columns="budget",
                                                          values="psnr_hole")

@@ -443,23 +443,27 @@ PROFILES: dict[str, Profile] = {
             Ablation(images=40, iters=60, steps=100),
             Comparison(images=104, others=20, coco=16, faces=80),
             Behaviour(images=16, iters=200),
-            Beyond(steps=100),
+            # `make beyond`, outside the 45 minutes: Yeh's search of 8 starts over 256
+            # photographs (about 70 minutes on 2 AVX2 cores in fp32, its first run), the other
+            # masks on 40 photographs each, and critics of 100 steps.
+            Beyond(others=40, steps=100),
             # `make faces`: the grid's 9 scored points on 96 faces, the chosen configuration
-            # trained with 2 more seeds, and Table 1's 6 masks on 3 x 64 authors' faces and 2 x 96
-            # of ours, at the study's 100 iterations (see the chapter for the time it took).
-            Faces(faces=96, iters=100, restarts=2),
+            # trained with 1 more seed to the chosen epoch, and Table 1's 6 masks on 2 x 64
+            # authors' faces and 2 x 96 of ours, at the study's 100 iterations: about 86 minutes
+            # on 2 AVX2 cores in fp32 (see the chapter for the time it took).
+            Faces(faces=96, iters=100, restarts=2, seeds=2),
             # `make budget`, outside the 45 minutes: 10 searches of 1,500 iterations over 16
             # images, 11 search-equivalents as the two-start one counts twice (about 2½ minutes
             # each on 2 free cores, fp32), and 12 critics of 100 steps: about 30 minutes, at
             # most 35.
             Budget(images=16, lams=(0.0, 3e-3, 1.0), matched_lams=(0.0, 3e-3), starts=2,
                    seeds=2, steps=100),
-            # `make after`, outside the 45 minutes, about 60 on 2 cores (fp32): Yeh's search of 4
-            # starts over 256 photographs about 16 minutes (8 starts took 31); DGP fine-tunes G
-            # image by image, about 50 ms an iteration, so 5 stages of 20 iterations (a tenth of
-            # DGP's) from 200 candidates, about 5 s a photograph; ILO 50 iterations a layer; the
-            # encoder about 0.7 s a step.
-            Successors(images=256, faces=48, starts=4, dgp_iters=20, candidates=200,
+            # `make after`, outside the 45 minutes, on 2 cores (fp32): Yeh's search of 4 starts
+            # over 160 photographs about 11 minutes (256 took 17); DGP fine-tunes G image by
+            # image, about 50 ms an iteration, so 5 stages of 20 iterations (a tenth of DGP's)
+            # from 200 candidates, about 5 s a photograph (256 took 28 minutes); ILO 50
+            # iterations a layer; the encoder about 0.7 s a step.
+            Successors(images=160, faces=48, starts=4, dgp_iters=20, candidates=200,
                        ilo_steps=50, encoder_steps=300, steps=100)),
     ),
     "full": Profile(
