@@ -181,6 +181,11 @@ def test_every_figure_of_a_source_notebook_has_one_caption(path):
             problems.append(f"cell {index} shows a figure without a caption (mystnb.figure)")
         elif not shows and caption(cell):
             problems.append(f"cell {index} has a figure caption but shows no figure")
+        if shows and ("display(" in text(cell["source"]) or "print(" in text(cell["source"])):
+            # myst-nb gives the caption and its label to every output of the cell: a sentence
+            # shown beside the figure becomes a second figure of the same name, and the build warns
+            problems.append(f"cell {index} shows a figure and other output: the other output "
+                            "goes in a cell of its own")
     assert not problems, f"{path.name}: " + "; ".join(problems)
 
 
