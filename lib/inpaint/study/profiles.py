@@ -444,8 +444,9 @@ PROFILES: dict[str, Profile] = {
             Comparison(images=104, others=20, coco=16, faces=80),
             Behaviour(images=16, iters=200),
             # `make beyond`, outside the 45 minutes: Yeh's search of 8 starts over 256
-            # photographs (about 70 minutes on 2 AVX2 cores in fp32, its first run), the other
-            # masks on 40 photographs each, and critics of 100 steps.
+            # photographs, the other masks on 40 photographs each, and critics of 100 steps. With
+            # 64 photographs per other mask its first run took 90.1 minutes on 2 AVX2 cores in
+            # fp32 (71.7 + 18.4, in two runs); 40 cut the other masks' searches by three eighths.
             Beyond(others=40, steps=100),
             # `make faces`: the grid's 9 scored points on 96 faces, the chosen configuration
             # trained with 1 more seed to the chosen epoch, and Table 1's 6 masks on 2 x 64
@@ -453,9 +454,9 @@ PROFILES: dict[str, Profile] = {
             # on 2 AVX2 cores in fp32 (see the chapter for the time it took).
             Faces(faces=96, iters=100, restarts=2, seeds=2),
             # `make budget`, outside the 45 minutes: 10 searches of 1,500 iterations over 16
-            # images, 11 search-equivalents as the two-start one counts twice (about 2½ minutes
-            # each on 2 free cores, fp32), and 12 critics of 100 steps: about 30 minutes, at
-            # most 35.
+            # images, 11 search-equivalents as the two-start one counts twice (from about 2½
+            # minutes each on 2 free cores to about 5 on 2 AVX2 cores in fp32), and 12 critics of
+            # 100 steps: about 30 to 60 minutes.
             Budget(images=16, lams=(0.0, 3e-3, 1.0), matched_lams=(0.0, 3e-3), starts=2,
                    seeds=2, steps=100),
             # `make after`, outside the 45 minutes, on 2 cores (fp32): Yeh's search of 4 starts
