@@ -7,6 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
+
 from inpaint.files import PROJECT_ROOT
 
 
@@ -33,15 +35,63 @@ def loaded_addresses(page: Path) -> list[str]:
     return parser.addresses
 
 
-def test_the_book_loads_nothing_from_outside_its_build(tmp_path):
+class Paragraphs(HTMLParser):
+    """The text of a page's paragraphs (<p>), each as one string."""
+
+    def __init__(self):
+        super().__init__()
+        self.paragraphs: list[str] = []
+        self.open = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "p":
+            self.open = True
+            self.paragraphs.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self.open = False
+
+    def handle_data(self, data):
+        if self.open:
+            self.paragraphs[-1] += data
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory) -> Path:
+    """The book built from the committed results, as `make study` builds it (-W)."""
+    out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     build = subprocess.run([str(jupyter_book), "build", str(PROJECT_ROOT), "--path-output",
-                            str(tmp_path), "--warningiserror", "--keep-going"],
+                            str(out), "--warningiserror", "--keep-going"],
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    html = tmp_path / "_build" / "html"
+    return out / "_build" / "html"
+
+
+def built_pages(html: Path) -> list[Path]:
     pages = sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)  # not templates
     assert len(pages) > 10
+    return pages
+
+
+def test_every_table_a_chapter_displays_renders_as_a_table(html):
+    # A Markdown table a notebook displays (the findings' budget table, say) must be read as MyST,
+    # not CommonMark, or it shows as a paragraph of pipes and dashes.
+    unrendered = {}
+    for page in built_pages(html):
+        parser = Paragraphs()
+        parser.feed(page.read_text(encoding="utf-8"))
+        rows = [text.strip()[:80] for text in parser.paragraphs if text.lstrip().startswith("|")]
+        if rows:
+            unrendered[page.relative_to(html).as_posix()] = rows
+    assert not unrendered, f"Markdown tables shown as text: {unrendered}"
+    findings = (html / "book" / "results" / "10_findings.html").read_text(encoding="utf-8")
+    assert "<table" in findings
+
+
+def test_the_book_loads_nothing_from_outside_its_build(html):
+    pages = built_pages(html)
     outside = {}
     for page in pages:
         for address in loaded_addresses(page):
